@@ -1,0 +1,61 @@
+"""ASGI middleware every response passes through: request ids and the last-resort 500."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mock_puresms.api.problems import problem_response
+
+log = logging.getLogger("mock_puresms")
+
+_REQUEST_ID = b"x-request-id"
+
+
+class RequestIdMiddleware:
+    """Echo the caller's ``X-Request-Id`` (or a new one) on every response.
+
+    A bug that escapes a handler still answers a problem+json 500 carrying the id,
+    so a user can find the failing request in the log.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = ""
+        for name, value in scope["headers"]:
+            if name == _REQUEST_ID:
+                request_id = value.decode("latin-1")[:200]
+                break
+        if not request_id:
+            request_id = uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        encoded = request_id.encode("latin-1")
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = [h for h in message.get("headers", []) if h[0] != _REQUEST_ID]
+                headers.append((_REQUEST_ID, encoded))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("unhandled error in request %s", request_id)
+            if started:
+                raise
+            response = problem_response(
+                Request(scope), 500, "An unexpected error occurred in the mock; see its log."
+            )
+            await response(scope, receive, send_with_id)

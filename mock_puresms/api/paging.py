@@ -1,0 +1,57 @@
+"""Query-string values, matched case-insensitively as ASP.NET Core binds them."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from mock_puresms.api.problems import field_error
+from mock_puresms.domain.statuses import DeliveryStatus
+
+MAX_PAGE_SIZE = 1000
+
+
+class Query:
+    """A request's query parameters by case-insensitive name; errors use the given name."""
+
+    def __init__(self, request: Request) -> None:
+        self._values = {key.lower(): value for key, value in request.query_params.items()}
+
+    def text(self, name: str) -> str | None:
+        """The value, or ``None`` when absent or empty."""
+        value = self._values.get(name.lower())
+        return value if value else None
+
+    def integer(self, name: str, default: int, low: int, high: int | None = None) -> int:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            value = low - 1
+        if value < low or (high is not None and value > high):
+            allowed = f"from {low} to {high}" if high is not None else f"of {low} or more"
+            raise field_error(name, f"'{name}' must be a whole number {allowed}.")
+        return value
+
+    def boolean(self, name: str) -> bool | None:
+        raw = self.text(name)
+        if raw is None:
+            return None
+        lowered = raw.lower()
+        if lowered not in ("true", "false"):
+            raise field_error(name, f"'{name}' must be true or false.")
+        return lowered == "true"
+
+    def status(self, name: str) -> DeliveryStatus | None:
+        raw = self.text(name)
+        if raw is None:
+            return None
+        try:
+            return DeliveryStatus.parse(raw)
+        except ValueError as exc:
+            raise field_error(name, f"'{name}': {exc}.") from exc
+
+    def paging(self) -> tuple[int, int]:
+        """``page`` (from 1) and ``pageSize`` (1–1000, default 100)."""
+        return self.integer("page", 1, 1), self.integer("pageSize", 100, 1, MAX_PAGE_SIZE)

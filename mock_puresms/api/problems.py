@@ -1,0 +1,110 @@
+"""Errors as ASP.NET Core-shaped ``application/problem+json`` (RFC 9457) responses."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+from starlette.requests import HTTPConnection
+from starlette.responses import Response
+
+# The RFC 9110 sections ASP.NET Core links each client and server error to.
+_TYPES = {
+    400: "https://tools.ietf.org/html/rfc9110#section-15.5.1",
+    401: "https://tools.ietf.org/html/rfc9110#section-15.5.2",
+    402: "https://tools.ietf.org/html/rfc9110#section-15.5.3",
+    403: "https://tools.ietf.org/html/rfc9110#section-15.5.4",
+    404: "https://tools.ietf.org/html/rfc9110#section-15.5.5",
+    405: "https://tools.ietf.org/html/rfc9110#section-15.5.6",
+    406: "https://tools.ietf.org/html/rfc9110#section-15.5.7",
+    408: "https://tools.ietf.org/html/rfc9110#section-15.5.9",
+    409: "https://tools.ietf.org/html/rfc9110#section-15.5.10",
+    413: "https://tools.ietf.org/html/rfc9110#section-15.5.14",
+    415: "https://tools.ietf.org/html/rfc9110#section-15.5.16",
+    422: "https://tools.ietf.org/html/rfc4918#section-11.2",
+    429: "https://tools.ietf.org/html/rfc6585#section-4",
+    500: "https://tools.ietf.org/html/rfc9110#section-15.6.1",
+    503: "https://tools.ietf.org/html/rfc9110#section-15.6.4",
+}
+VALIDATION_TITLE = "One or more validation errors occurred."
+
+ValidationErrors = Mapping[str, list[str]]
+
+
+class ProblemError(Exception):
+    """Raised anywhere in a request to answer with a problem response."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str | None = None,
+        *,
+        errors: ValidationErrors | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail or VALIDATION_TITLE)
+        self.status = status
+        self.detail = detail
+        self.errors = errors
+        self.headers = dict(headers or {})
+
+
+def validation_error(errors: ValidationErrors) -> ProblemError:
+    """A ``400`` whose ``errors`` name each offending field by its camelCase JSON path."""
+    return ProblemError(400, errors=errors)
+
+
+def field_error(field: str, message: str) -> ProblemError:
+    return validation_error({field: [message]})
+
+
+def trace_id(connection: HTTPConnection) -> str:
+    """A W3C ``traceparent``-shaped id, as ASP.NET Core puts in ``traceId``."""
+    request_id: str = connection.scope.get("state", {}).get("request_id", "")
+    digest = hashlib.sha256(request_id.encode()).hexdigest()
+    return f"00-{digest[:32]}-{digest[32:48]}-00"
+
+
+def problem_body(
+    connection: HTTPConnection,
+    status: int,
+    detail: str | None = None,
+    errors: ValidationErrors | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": _TYPES.get(status, "about:blank"),
+        "title": VALIDATION_TITLE if errors is not None else _title(status),
+        "status": status,
+    }
+    if detail is not None:
+        body["detail"] = detail
+    if errors is not None:
+        body["errors"] = dict(errors)
+    body["traceId"] = trace_id(connection)
+    return body
+
+
+def problem_response(
+    connection: HTTPConnection,
+    status: int,
+    detail: str | None = None,
+    *,
+    errors: ValidationErrors | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    return Response(
+        orjson.dumps(problem_body(connection, status, detail, errors)),
+        status_code=status,
+        headers=dict(headers or {}),
+        media_type="application/problem+json",
+    )
+
+
+def _title(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"

@@ -1,0 +1,135 @@
+"""``/v1/Sms``: sending, reading, listing and cancelling messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mock_puresms.api.auth import authenticate
+from mock_puresms.api.body import read_json
+from mock_puresms.api.paging import Query
+from mock_puresms.api.problems import ProblemError
+from mock_puresms.api.render import batch_json, message_json, page_json
+from mock_puresms.api.responses import json_response
+from mock_puresms.api.sms_requests import all_rejected, parse_bulk, parse_is_test, parse_single
+from mock_puresms.domain.accounts import InsufficientCredits
+from mock_puresms.domain.errors import NotFound
+from mock_puresms.domain.phones import normalize_phone
+from mock_puresms.domain.sending import new_batch_reference
+from mock_puresms.runtime import runtime_of
+from mock_puresms.storage.base import MessageQuery
+
+
+def _payment_required(exc: InsufficientCredits) -> ProblemError:
+    return ProblemError(402, str(exc))
+
+
+async def send(request: Request) -> Response:
+    """``POST /v1/Sms/Send``: one message."""
+    account = await authenticate(request)
+    is_test = parse_is_test(Query(request).text("isTest"))
+    parsed = parse_single(await read_json(request))
+    try:
+        [message] = await runtime_of(request).messages.send(
+            account,
+            parsed.items,
+            is_test=is_test,
+            batch_reference=parsed.batch_reference,
+            send_at=parsed.send_at,
+        )
+    except InsufficientCredits as exc:
+        raise _payment_required(exc) from exc
+    return json_response(message_json(message))
+
+
+async def send_bulk(request: Request) -> Response:
+    """``POST /v1/Sms/SendBulk``: up to 15,000 messages, each validated on its own."""
+    account = await authenticate(request)
+    is_test = parse_is_test(Query(request).text("isTest"))
+    bulk = parse_bulk(await read_json(request))
+    if not bulk.request.items:
+        raise all_rejected(bulk.errors)
+    batch_reference = bulk.request.batch_reference or new_batch_reference()
+    try:
+        messages = await runtime_of(request).messages.send(
+            account,
+            bulk.request.items,
+            is_test=is_test,
+            batch_reference=batch_reference,
+            send_at=bulk.request.send_at,
+        )
+    except InsufficientCredits as exc:
+        raise _payment_required(exc) from exc
+    body: dict[str, Any] = {
+        "batchReference": batch_reference,
+        "acceptedCount": len(messages),
+        "rejectedCount": len(bulk.errors),
+        "segments": sum(m.segments for m in messages),
+        "messages": [
+            {"index": index, "reference": m.reference, "clientReference": m.client_reference}
+            for index, m in zip(bulk.indexes, messages, strict=True)
+        ],
+        "errors": [{"index": index, "errors": errors} for index, errors in bulk.errors],
+    }
+    return json_response(body, 207 if bulk.errors else 200)
+
+
+async def get_message(request: Request) -> Response:
+    """``GET /v1/Sms/{reference}``."""
+    account = await authenticate(request)
+    message = await runtime_of(request).messages.get(account.id, request.path_params["reference"])
+    return json_response(message_json(message))
+
+
+async def list_messages(request: Request) -> Response:
+    """``GET /v1/Sms`` with filters and paging, newest first."""
+    account = await authenticate(request)
+    query = message_query(Query(request), account.id)
+    page = await runtime_of(request).store.query_messages(query)
+    return json_response(page_json(page, [message_json(m) for m in page.items]))
+
+
+def message_query(query: Query, account_id: str | None) -> MessageQuery:
+    """The message filters shared by ``GET /v1/Sms`` and ``GET /_mock/messages``."""
+    to = query.text("to")
+    page, page_size = query.paging()
+    return MessageQuery(
+        account_id=account_id,
+        batch_reference=query.text("batchReference"),
+        client_reference=query.text("clientReference"),
+        # A number that cannot be valid matches nothing, rather than failing the list.
+        to=(normalize_phone(to) or to) if to is not None else None,
+        status=query.status("deliveryStatus"),
+        is_test=query.boolean("isTest"),
+        page=page,
+        page_size=page_size,
+    )
+
+
+async def get_batch(request: Request) -> Response:
+    """``GET /v1/Sms/Batch/{batchReference}``: counts by status."""
+    account = await authenticate(request)
+    batch_reference = request.path_params["batchReference"]
+    summary = await runtime_of(request).store.batch_summary(account.id, batch_reference)
+    if summary is None:
+        raise NotFound(f"No batch with reference '{batch_reference}'.")
+    return json_response(batch_json(summary))
+
+
+async def cancel_message(request: Request) -> Response:
+    """``DELETE /v1/Sms/{reference}``: a scheduled message becomes Deleted."""
+    account = await authenticate(request)
+    runtime = runtime_of(request)
+    message = await runtime.messages.cancel(account.id, request.path_params["reference"])
+    return json_response(message_json(message))
+
+
+async def cancel_batch(request: Request) -> Response:
+    """``DELETE /v1/Sms/Batch/{batchReference}``: cancel what is still scheduled."""
+    account = await authenticate(request)
+    count = await runtime_of(request).messages.cancel_batch(
+        account.id, request.path_params["batchReference"]
+    )
+    return json_response({"cancelledCount": count})

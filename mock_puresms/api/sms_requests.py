@@ -1,0 +1,237 @@
+"""Validation of send bodies into ``OutboundSms``, with errors keyed by camelCase JSON path.
+
+Hand-written rather than a pydantic model: the bulk path validates up to 15,000
+messages per request with batch-level fallbacks, and the error keys and wording must
+match the ASP.NET Core shape exactly (``messages[3].to``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from mock_puresms.api.body import lowercase_keys
+from mock_puresms.api.problems import ProblemError, field_error, validation_error
+from mock_puresms.domain.encoding import MAX_SEGMENTS, measure
+from mock_puresms.domain.phones import PHONE_RULE, SENDER_RULE, is_valid_sender, normalize_phone
+from mock_puresms.domain.sending import OutboundSms
+from mock_puresms.domain.timestamps import parse_iso
+
+MAX_BULK_MESSAGES = 15_000
+MAX_REFERENCE_LENGTH = 100
+
+Errors = dict[str, list[str]]
+_MISSING: Any = object()
+
+
+@dataclass(slots=True)
+class SendRequest:
+    """A validated single or bulk send, ready for ``MessageService.send``."""
+
+    items: list[OutboundSms]
+    batch_reference: str | None
+    send_at: int | None
+
+
+@dataclass(slots=True)
+class BulkValidation:
+    """A bulk send split into the acceptable messages and per-index errors."""
+
+    request: SendRequest
+    indexes: list[int]  # the body index of each item in request.items
+    errors: list[tuple[int, Errors]]
+
+
+def parse_is_test(raw: str | None) -> bool:
+    """``?isTest=`` accepts ``true``/``false`` in any case; absent means false."""
+    if raw is None:
+        return False
+    lowered = raw.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    raise field_error("isTest", f"The value '{raw}' is not valid for 'isTest': use true or false.")
+
+
+def _as_object(body: Any, path: str) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        key = path or "$"
+        raise field_error(key, f"'{key}' must be a JSON object.")
+    return lowercase_keys(body)
+
+
+def _optional_string(fields: dict[str, Any], name: str, errors: Errors) -> str | None:
+    value = fields.get(name.lower())
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        errors.setdefault(name, []).append(f"'{name}' must be a string.")
+        return None
+    return value
+
+
+def _reference(fields: dict[str, Any], name: str, errors: Errors) -> str | None:
+    value = _optional_string(fields, name, errors)
+    if value is not None and not 1 <= len(value) <= MAX_REFERENCE_LENGTH:
+        errors.setdefault(name, []).append(
+            f"'{name}' must be 1 to {MAX_REFERENCE_LENGTH} characters long."
+        )
+        return None
+    return value
+
+
+def _url(fields: dict[str, Any], name: str, errors: Errors) -> str | None:
+    value = _optional_string(fields, name, errors)
+    if value is not None and not is_http_url(value):
+        errors.setdefault(name, []).append(f"'{name}' must be an absolute http or https URL.")
+        return None
+    return value
+
+
+def is_http_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and port_ok
+
+
+def _send_at(fields: dict[str, Any], errors: Errors) -> int | None:
+    value = _optional_string(fields, "sendAt", errors)
+    if value is None:
+        return None
+    try:
+        return parse_iso(value)
+    except (ValueError, OverflowError):
+        errors.setdefault("sendAt", []).append(
+            "'sendAt' must be an ISO-8601 date and time, e.g. 2026-11-24T10:15:00Z."
+        )
+        return None
+
+
+def _message(
+    fields: dict[str, Any],
+    fallback_sender: str | None,
+    fallback_content: str | None,
+    fallback_url: str | None,
+) -> OutboundSms | Errors:
+    """One message's fields, checked; batch values fill in absent or null ones."""
+    errors: Errors = {}
+    to = fields.get("to", _MISSING)
+    phone: str | None = None
+    if to is _MISSING or to is None:
+        errors["to"] = ["'to' is required."]
+    elif not isinstance(to, str) or (phone := normalize_phone(to)) is None:
+        errors["to"] = [f"'to' {PHONE_RULE}"]
+
+    sender = fields.get("from")
+    if sender is None:
+        sender = fallback_sender
+    if sender is None:
+        errors["from"] = ["'from' is required."]
+    elif not isinstance(sender, str) or not is_valid_sender(sender):
+        errors["from"] = [f"'from' {SENDER_RULE}"]
+
+    content = fields.get("content")
+    if content is None:
+        content = fallback_content
+    info = None
+    if content is None or content == "":
+        errors["content"] = ["'content' is required."]
+    elif not isinstance(content, str):
+        errors["content"] = ["'content' must be a string."]
+    else:
+        info = measure(content)
+        if info.segments > MAX_SEGMENTS:
+            errors["content"] = [
+                f"'content' is {info.segments} segments long in {info.encoding}; "
+                f"at most {MAX_SEGMENTS} are allowed."
+            ]
+
+    client_reference = _reference(fields, "clientReference", errors)
+    receipt_url = _url(fields, "deliveryReceiptUrl", errors)
+    if receipt_url is None and fields.get("deliveryreceipturl") is None:
+        receipt_url = fallback_url
+    if errors or phone is None or info is None:
+        return errors
+    return OutboundSms(
+        to=phone,
+        sender=sender,
+        content=content,
+        encoding=info.encoding,
+        segments=info.segments,
+        client_reference=client_reference,
+        receipt_url=receipt_url,
+    )
+
+
+def parse_single(body: Any) -> SendRequest:
+    """A ``POST /v1/Sms/Send`` body; raises a ``400`` naming every bad field."""
+    fields = _as_object(body, "")
+    errors: Errors = {}
+    batch_reference = _reference(fields, "batchReference", errors)
+    send_at = _send_at(fields, errors)
+    item = _message(fields, None, None, None)
+    if isinstance(item, dict):
+        errors.update(item)
+    if errors or isinstance(item, dict):
+        raise validation_error(errors)
+    return SendRequest([item], batch_reference, send_at)
+
+
+def parse_bulk(body: Any) -> BulkValidation:
+    """A ``POST /v1/Sms/SendBulk`` body, split into good messages and per-index errors.
+
+    The envelope (batch-level values, the ``messages`` array) must be valid as a whole;
+    a bad envelope raises a ``400`` before any message is looked at.
+    """
+    fields = _as_object(body, "")
+    errors: Errors = {}
+    raw_messages = fields.get("messages")
+    if raw_messages is None:
+        errors["messages"] = ["'messages' is required."]
+    elif not isinstance(raw_messages, list):
+        errors["messages"] = ["'messages' must be an array of messages."]
+    elif not 1 <= len(raw_messages) <= MAX_BULK_MESSAGES:
+        errors["messages"] = [
+            f"'messages' must hold 1 to {MAX_BULK_MESSAGES:,} messages; "
+            f"it holds {len(raw_messages):,}."
+        ]
+    batch_reference = _reference(fields, "batchReference", errors)
+    send_at = _send_at(fields, errors)
+    sender = _optional_string(fields, "from", errors)
+    if sender is not None and not is_valid_sender(sender):
+        errors["from"] = [f"'from' {SENDER_RULE}"]
+    content = _optional_string(fields, "content", errors)
+    if content == "":
+        errors["content"] = ["'content' must not be empty."]
+    receipt_url = _url(fields, "deliveryReceiptUrl", errors)
+    if errors:
+        raise validation_error(errors)
+    assert isinstance(raw_messages, list)  # narrowed by the checks above
+
+    items: list[OutboundSms] = []
+    indexes: list[int] = []
+    rejected: list[tuple[int, Errors]] = []
+    for index, raw in enumerate(raw_messages):
+        if not isinstance(raw, dict):
+            rejected.append((index, {"$": ["Each message must be a JSON object."]}))
+            continue
+        item = _message(lowercase_keys(raw), sender, content, receipt_url)
+        if isinstance(item, dict):
+            rejected.append((index, item))
+        else:
+            items.append(item)
+            indexes.append(index)
+    return BulkValidation(SendRequest(items, batch_reference, send_at), indexes, rejected)
+
+
+def all_rejected(rejected: list[tuple[int, Errors]]) -> ProblemError:
+    """The ``400`` for a bulk send none of whose messages is valid."""
+    errors: Errors = {}
+    for index, message_errors in rejected:
+        for field, messages in message_errors.items():
+            key = f"messages[{index}]" if field == "$" else f"messages[{index}].{field}"
+            errors[key] = messages
+    return validation_error(errors)

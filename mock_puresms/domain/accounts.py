@@ -1,0 +1,170 @@
+"""Accounts: who owns messages, replies, contacts, webhooks and credits."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+def open_mode_account_id(credential: str) -> str:
+    """The id of the open-mode account behind an API key or OAuth ``client_id``.
+
+    Stable across restarts, and a one-way hash so the id never reveals the key.
+    """
+    return "acc_" + hashlib.sha256(b"puresms-key:" + credential.encode()).hexdigest()[:20]
+
+
+def configured_account_id(name: str) -> str:
+    """The id of an account from the config file, derived from its name."""
+    return "acc_" + hashlib.sha256(b"puresms-account:" + name.encode()).hexdigest()[:20]
+
+
+@dataclass(slots=True)
+class WebhookSettings:
+    """Where an account's receipts and replies go, and how they are signed."""
+
+    delivery_receipt_url: str | None = None
+    reply_url: str | None = None
+    secret: str | None = None
+
+
+@dataclass(slots=True)
+class Account:
+    """An account's mutable state: remaining credits (``None`` = unlimited) and webhooks."""
+
+    id: str
+    name: str
+    credits: int | None = None
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+
+
+class InsufficientCredits(Exception):
+    """A send needs more credits than the account has left."""
+
+    def __init__(self, needed: int, balance: int) -> None:
+        super().__init__(
+            f"This send needs {needed} credit(s) but the account has {balance} left."
+        )
+        self.needed = needed
+        self.balance = balance
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSpec:
+    """A configured account: its credentials and its starting state."""
+
+    name: str
+    api_keys: tuple[str, ...] = ()
+    oauth_clients: tuple[tuple[str, str], ...] = ()
+    credits: int | None = None
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+
+    @property
+    def id(self) -> str:
+        return configured_account_id(self.name)
+
+
+def _digest(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode()).digest()
+
+
+class AccountDirectory:
+    """Finds the account behind a credential, creating its state on first use.
+
+    With no specs the directory is in open mode: any non-empty key is an account.
+    Keys are looked up by their SHA-256 digest, so the time taken does not depend on
+    how much of a wrong key matches a right one.
+    """
+
+    def __init__(self, store: AccountStore, specs: Sequence[AccountSpec] = ()) -> None:
+        self._store = store
+        self._specs = {spec.id: spec for spec in specs}
+        self._by_name = {spec.name: spec for spec in specs}
+        self._by_key = {_digest(key): spec for spec in specs for key in spec.api_keys}
+        self._clients = {
+            _digest(client_id): (spec, _digest(secret))
+            for spec in specs
+            for client_id, secret in spec.oauth_clients
+        }
+
+    @property
+    def strict(self) -> bool:
+        return bool(self._specs)
+
+    async def by_api_key(self, key: str) -> Account | None:
+        """The account of an API key, or ``None`` when the key is not accepted."""
+        if not key:
+            return None
+        if not self.strict:
+            return await self._open_account(key)
+        spec = self._by_key.get(_digest(key))
+        return await self._configured_account(spec) if spec is not None else None
+
+    async def by_client(self, client_id: str, secret: str) -> Account | None:
+        """The account of an OAuth client whose secret is right, else ``None``."""
+        if not client_id or not secret:
+            return None
+        if not self.strict:
+            return await self._open_account(client_id)
+        found = self._clients.get(_digest(client_id))
+        if found is None or not hmac.compare_digest(found[1], _digest(secret)):
+            return None
+        return await self._configured_account(found[0])
+
+    async def by_id_or_name(self, ident: str) -> Account | None:
+        """An account known to the store by id, or a configured one by id or name."""
+        spec = self._specs.get(ident) or self._by_name.get(ident)
+        if spec is not None:
+            return await self._configured_account(spec)
+        account = await self._store.get_account(ident)
+        if account is None and not self.strict:
+            # Open-mode ids equal names, so an id not yet seen is an unused account.
+            return None
+        return account
+
+    async def get(self, account_id: str) -> Account:
+        """The current state of a known account (it exists: something authenticated it)."""
+        account = await self._store.get_account(account_id)
+        if account is not None:
+            return account
+        spec = self._specs.get(account_id)
+        if spec is not None:
+            return await self._configured_account(spec)
+        return await self._create(Account(id=account_id, name=account_id))
+
+    async def _open_account(self, credential: str) -> Account:
+        account_id = open_mode_account_id(credential)
+        account = await self._store.get_account(account_id)
+        return account or await self._create(Account(id=account_id, name=account_id))
+
+    async def _configured_account(self, spec: AccountSpec) -> Account:
+        account = await self._store.get_account(spec.id)
+        if account is not None:
+            return account
+        return await self._create(
+            Account(
+                id=spec.id,
+                name=spec.name,
+                credits=spec.credits,
+                webhooks=WebhookSettings(
+                    spec.webhooks.delivery_receipt_url,
+                    spec.webhooks.reply_url,
+                    spec.webhooks.secret,
+                ),
+            )
+        )
+
+    async def _create(self, account: Account) -> Account:
+        await self._store.save_account(account)
+        return account
+
+
+class AccountStore(Protocol):
+    """The part of the store the directory needs."""
+
+    async def get_account(self, account_id: str) -> Account | None: ...
+
+    async def save_account(self, account: Account) -> None: ...

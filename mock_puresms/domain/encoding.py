@@ -1,0 +1,122 @@
+"""How an SMS body is encoded and how many segments it takes (GSM 03.38 / UCS-2).
+
+A body is ``GSM7`` when every character is in the GSM 03.38 basic character set or its
+extension table (an extension character costs two units: an escape and the character);
+otherwise it is ``UCS2``, counted in UTF-16 code units. ``measure`` runs once per message
+of a bulk send, so the scans below are done in C (``bytes.translate``, ``re``) rather than
+character by character in Python.
+"""
+
+from __future__ import annotations
+
+import re
+from codecs import utf_16_le_encode as _utf_16_le_encode
+from dataclasses import dataclass
+from enum import StrEnum
+
+MAX_SEGMENTS = 10
+"""The most segments one message may take; longer content is refused."""
+
+GSM7_BASIC = (
+    "@£$¥èéùìòÇ\nØø\rÅå"
+    "Δ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ"
+    " !\"#¤%&'()*+,-./"
+    "0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNO"
+    "PQRSTUVWXYZÄÖÑÜ§"
+    "¿abcdefghijklmno"
+    "pqrstuvwxyzäöñüà"
+).replace("\x1b", "")
+"""The GSM 03.38 basic character set in code order, without the escape at 0x1B.
+
+Position 0x09 is the capital ``Ç`` of the ETSI table; lowercase ``ç`` is not GSM-7.
+"""
+
+GSM7_EXTENSION = "\f^{}\\[]~|€"
+"""The GSM 03.38 extension table: each of these is sent as an escape plus one code."""
+
+_GSM7_SINGLE_LIMIT, _GSM7_PART = 160, 153
+_UCS2_SINGLE_LIMIT, _UCS2_PART = 70, 67
+
+# ASCII fast path: one 1:1 byte translation marks each byte 0 (basic), 1 (not GSM-7)
+# or 2 (extension), so "is it GSM-7" is a memchr and the extension count a count.
+_BASIC, _NOT_GSM7, _EXTENDED = 0, 1, 2
+_ASCII_CLASSES = bytes(
+    _BASIC if chr(code) in GSM7_BASIC else _EXTENDED if chr(code) in GSM7_EXTENSION else _NOT_GSM7
+    for code in range(128)
+) + bytes([_NOT_GSM7] * 128)  # bytes.translate wants 256 entries; only ASCII comes here
+# Other text: the same questions asked of the regex engine.
+_NOT_GSM7_CHAR = re.compile("[^" + re.escape(GSM7_BASIC + GSM7_EXTENSION) + "]")
+_EXTENSION_CHAR = re.compile("[" + re.escape(GSM7_EXTENSION) + "]")
+
+
+class Encoding(StrEnum):
+    """The data coding of an SMS body, as PureSMS names it."""
+
+    GSM7 = "GSM7"
+    UCS2 = "UCS2"
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentInfo:
+    """How a body is encoded, its length in units of that encoding, and its segments."""
+
+    encoding: Encoding
+    units: int
+    segments: int
+
+
+# Bulk sends often repeat one body, so results are cached. A plain dict emptied when full
+# costs far less on a miss than functools.lru_cache (a bulk of 15,000 distinct bodies is
+# all misses). Content longer than _CACHEABLE_LENGTH cannot fit in MAX_SEGMENTS: it is
+# measured but not kept, so the cache stays small whatever clients send.
+_CACHE_SIZE = 4096
+_CACHEABLE_LENGTH = MAX_SEGMENTS * _GSM7_PART
+_cache: dict[str, SegmentInfo] = {}
+
+
+def measure(content: str) -> SegmentInfo:
+    """Return the encoding, units and segments of an SMS body (empty: 0 units, 1 segment)."""
+    info = _cache.get(content)
+    if info is None:
+        info = _measure(content)
+        if len(content) <= _CACHEABLE_LENGTH:
+            if len(_cache) >= _CACHE_SIZE:
+                _cache.clear()
+            _cache[content] = info
+    return info
+
+
+def _measure(content: str) -> SegmentInfo:
+    if content.isascii():
+        classes = content.encode("ascii").translate(_ASCII_CLASSES)
+        if _NOT_GSM7 not in classes:
+            units = len(classes)
+            if _EXTENDED in classes:  # a memchr; count() costs more and is rarely needed
+                units += classes.count(_EXTENDED)
+            return _GSM7_INFOS[units] if units <= _GSM7_MAX_UNITS else _info(Encoding.GSM7, units)
+        units = len(content)
+    elif _NOT_GSM7_CHAR.search(content) is None:
+        units = len(content) + len(_EXTENSION_CHAR.findall(content))
+        return _GSM7_INFOS[units] if units <= _GSM7_MAX_UNITS else _info(Encoding.GSM7, units)
+    else:
+        # "surrogatepass": a lone surrogate (JSON can carry one) is one code unit, not an error.
+        units = len(_utf_16_le_encode(content, "surrogatepass")[0]) >> 1
+    return _UCS2_INFOS[units] if units <= _UCS2_MAX_UNITS else _info(Encoding.UCS2, units)
+
+
+def _info(encoding: Encoding, units: int) -> SegmentInfo:
+    if encoding is Encoding.GSM7:
+        single, part = _GSM7_SINGLE_LIMIT, _GSM7_PART
+    else:
+        single, part = _UCS2_SINGLE_LIMIT, _UCS2_PART
+    segments = 1 if units <= single else -(-units // part)
+    return SegmentInfo(encoding, units, segments)
+
+
+# Building a frozen dataclass costs more than measuring a short body, so every result a
+# valid message can have is built once here and shared (it is immutable).
+_GSM7_MAX_UNITS = MAX_SEGMENTS * _GSM7_PART
+_UCS2_MAX_UNITS = MAX_SEGMENTS * _UCS2_PART
+_GSM7_INFOS = tuple(_info(Encoding.GSM7, n) for n in range(_GSM7_MAX_UNITS + 1))
+_UCS2_INFOS = tuple(_info(Encoding.UCS2, n) for n in range(_UCS2_MAX_UNITS + 1))

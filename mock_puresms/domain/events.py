@@ -1,0 +1,57 @@
+"""What happened, published by the domain for the simulation, webhooks and event streams.
+
+Subscribers are called synchronously, in publication order, inside the change that
+caused the event; they must only record or schedule work, never block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from mock_puresms.domain.messages import Message
+from mock_puresms.domain.replies import Reply
+from mock_puresms.domain.statuses import DeliveryStatus
+
+
+@dataclass(frozen=True, slots=True)
+class MessagesCreated:
+    """Messages were accepted by one send request, in request order."""
+
+    messages: Sequence[Message]
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChanged:
+    """A message moved to ``status`` at mock time ``at``; each one is a delivery receipt."""
+
+    message: Message
+    status: DeliveryStatus
+    at: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyReceived:
+    """A phone answered."""
+
+    reply: Reply
+
+
+Event = MessagesCreated | StatusChanged | ReplyReceived
+Subscriber = Callable[[Event], None]
+
+
+class EventBus:
+    """Fan-out of domain events to subscribers, in subscription order."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Add a subscriber; returns a function that removes it."""
+        self._subscribers.append(subscriber)
+        return lambda: self._subscribers.remove(subscriber)
+
+    def publish(self, event: Event) -> None:
+        for subscriber in tuple(self._subscribers):
+            subscriber(event)

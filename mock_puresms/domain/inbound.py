@@ -1,0 +1,41 @@
+"""Replies arriving from phones: linking them to a message, opt-out words, publication."""
+
+from __future__ import annotations
+
+from mock_puresms.domain.events import EventBus, ReplyReceived
+from mock_puresms.domain.messages import new_reference
+from mock_puresms.domain.replies import Reply, opt_change
+from mock_puresms.storage.base import Store
+
+
+class ReplyService:
+    """Records inbound SMS for an account."""
+
+    def __init__(self, store: Store, events: EventBus) -> None:
+        self._store = store
+        self._events = events
+
+    async def receive(self, account_id: str, from_: str, to: str, content: str, at: int) -> Reply:
+        """Record that phone ``from_`` texted sender ``to`` at mock time ``at``.
+
+        ``inReplyTo`` is the newest message the account sent to that phone from that
+        sender; STOP-like words opt the phone out, START-like words back in.
+        """
+        original = await self._store.latest_message(account_id, from_, to)
+        reply = Reply(
+            reference=new_reference("R"),
+            account_id=account_id,
+            from_=from_,
+            to=to,
+            content=content,
+            received_at=at,
+            in_reply_to=original.reference if original is not None else None,
+            client_reference=original.client_reference if original is not None else None,
+            batch_reference=original.batch_reference if original is not None else None,
+        )
+        await self._store.add_reply(reply)
+        change = opt_change(content)
+        if change is not None:
+            await self._store.set_opted_out(account_id, from_, change)
+        self._events.publish(ReplyReceived(reply))
+        return reply

@@ -1,0 +1,44 @@
+"""The rules for phone numbers (``to``, a contact's ``phoneNumber``) and senders (``from``).
+
+Only ASCII digits count as digits, and nothing is stripped: ``"+44 7700"``,
+``" 447700900123"`` and Arabic-Indic digits are all invalid. These run once per message
+of a bulk send, so each is a couple of C-level string checks or one precompiled regex.
+"""
+
+from __future__ import annotations
+
+import re
+
+PHONE_RULE = "must be 7 to 15 digits, optionally prefixed by '+'."
+"""What a valid phone number looks like, worded to follow the field name in an error."""
+
+SENDER_RULE = (
+    "must be 1 to 11 letters, digits or spaces with at least one letter, "
+    "or 3 to 15 digits optionally prefixed by '+'."
+)
+"""What a valid sender looks like, worded to follow the field name in an error."""
+
+# Alphanumeric (the lookahead demands a letter), or numeric with an optional '+'.
+# [A-Za-z0-9 ] is spelled out because \w and \d also match non-ASCII characters.
+_SENDER = re.compile(r"(?=[0-9 ]*[A-Za-z])[A-Za-z0-9 ]{1,11}|\+?[0-9]{3,15}")
+
+
+def normalize_phone(value: str) -> str | None:
+    """Read a phone number: 7 to 15 digits, optionally prefixed by '+'.
+
+    Returns the digits without '+', or None when ``value`` is invalid.
+    """
+    digits = value[1:] if value[:1] == "+" else value
+    # isascii() first: isdigit() alone accepts '٣' and '²'; on ASCII it means exactly 0-9.
+    if 7 <= len(digits) <= 15 and digits.isascii() and digits.isdigit():
+        return digits
+    return None
+
+
+def is_valid_sender(value: str) -> bool:
+    """Whether ``value`` is a valid sender (``from``).
+
+    An alphanumeric sender of 1 to 11 characters from [A-Za-z0-9 ] with at least one letter,
+    or a numeric sender of 3 to 15 digits (optional '+').
+    """
+    return _SENDER.fullmatch(value) is not None

@@ -1,0 +1,94 @@
+"""The running mock's parts, built once per app from its settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import HTTPConnection
+
+from mock_puresms.domain.accounts import AccountDirectory, AccountSpec, WebhookSettings
+from mock_puresms.domain.events import EventBus
+from mock_puresms.domain.inbound import ReplyService
+from mock_puresms.domain.sending import MessageService
+from mock_puresms.settings import ConfigFile, Settings
+from mock_puresms.simulation.clock import Clock, RealClock, VirtualClock
+from mock_puresms.simulation.engine import SimulationEngine
+from mock_puresms.simulation.scenarios import load_scenario
+from mock_puresms.simulation.scheduler import Scheduler
+from mock_puresms.storage.base import Store
+from mock_puresms.storage.memory import MemoryStore
+
+
+@dataclass(slots=True)
+class Runtime:
+    """Everything a request handler may need; one per app, so servers never share state."""
+
+    settings: Settings
+    config: ConfigFile
+    store: Store
+    events: EventBus
+    clock: Clock
+    scheduler: Scheduler
+    accounts: AccountDirectory
+    messages: MessageService
+    replies: ReplyService
+    engine: SimulationEngine
+
+    async def reset(self, account_id: str | None = None) -> None:
+        """Forget state (of one account, or all); configuration and scenario stay."""
+        await self.store.reset(account_id)
+        if account_id is None:
+            self.scheduler.clear()
+            self.engine.reset()
+        else:
+            self.engine.forget_account(account_id)
+
+
+def account_specs(config: ConfigFile) -> list[AccountSpec]:
+    return [
+        AccountSpec(
+            name=account.name,
+            api_keys=account.api_keys,
+            oauth_clients=tuple((c.client_id, c.client_secret) for c in account.oauth_clients),
+            credits=account.credits,
+            webhooks=WebhookSettings(
+                account.webhooks.delivery_receipt_url,
+                account.webhooks.reply_url,
+                account.webhooks.secret,
+            ),
+        )
+        for account in config.accounts
+    ]
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """Wire the parts; raises ``ConfigError`` or ``ScenarioError`` for bad files."""
+    config = settings.load_config()
+    scenario = load_scenario(settings.scenario)
+    clock: Clock = (
+        VirtualClock() if settings.clock == "virtual" else RealClock(settings.time_scale)
+    )
+    store = MemoryStore()
+    events = EventBus()
+    scheduler = Scheduler(clock)
+    messages = MessageService(store, events, clock.now)
+    replies = ReplyService(store, events)
+    engine = SimulationEngine(scheduler, messages, replies, scenario)
+    events.subscribe(engine)
+    return Runtime(
+        settings=settings,
+        config=config,
+        store=store,
+        events=events,
+        clock=clock,
+        scheduler=scheduler,
+        accounts=AccountDirectory(store, account_specs(config)),
+        messages=messages,
+        replies=replies,
+        engine=engine,
+    )
+
+
+def runtime_of(connection: HTTPConnection) -> Runtime:
+    runtime: Runtime = connection.app.state.runtime
+    return runtime

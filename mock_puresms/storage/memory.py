@@ -1,0 +1,232 @@
+"""The in-memory store: dictionaries and newest-first scans, the default."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TypeVar
+
+from mock_puresms.domain.accounts import Account, InsufficientCredits
+from mock_puresms.domain.messages import BatchSummary, Message
+from mock_puresms.domain.replies import Reply
+from mock_puresms.storage.base import MessageQuery, Page, ReplyQuery
+
+T = TypeVar("T")
+
+
+class _Index:
+    """Messages by a key, oldest first; a key seen once holds the message itself.
+
+    Most client references and recipients occur once, and a one-element list per key
+    would cost more than the message it points to.
+    """
+
+    __slots__ = ("_entries",)
+
+    def __init__(self) -> None:
+        self._entries: dict[str, Message | list[Message]] = {}
+
+    def add(self, key: str | None, message: Message) -> None:
+        if key is None:
+            return
+        present = self._entries.get(key)
+        if present is None:
+            self._entries[key] = message
+        elif isinstance(present, list):
+            present.append(message)
+        else:
+            self._entries[key] = [present, message]
+
+    def get(self, key: str) -> list[Message]:
+        present = self._entries.get(key)
+        if present is None:
+            return []
+        return present if isinstance(present, list) else [present]
+
+
+class _AccountData:
+    __slots__ = ("by_batch", "by_client_reference", "by_to", "messages", "opted_out", "replies")
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.by_batch = _Index()
+        self.by_client_reference = _Index()
+        self.by_to = _Index()
+        self.replies: list[Reply] = []
+        self.opted_out: set[str] = set()
+
+
+def _paginate(matches: Iterable[T], page: int, page_size: int) -> Page[T]:
+    start = (page - 1) * page_size
+    items: list[T] = []
+    total = 0
+    for item in matches:
+        if start <= total < start + page_size:
+            items.append(item)
+        total += 1
+    return Page(items=items, page=page, page_size=page_size, total_count=total)
+
+
+def _copy_account(account: Account) -> Account:
+    return dataclasses.replace(account, webhooks=dataclasses.replace(account.webhooks))
+
+
+class MemoryStore:
+    """Keeps everything in process memory; state is lost when the process ends."""
+
+    def __init__(self) -> None:
+        self._clear()
+
+    def _clear(self) -> None:
+        self._accounts: dict[str, Account] = {}
+        self._data: dict[str, _AccountData] = {}
+        self._messages: dict[str, Message] = {}
+        self._replies: dict[str, Reply] = {}
+        # (to, sender) -> account id of the newest such message, for injected replies.
+        self._last_sender: dict[tuple[str, str], str] = {}
+
+    def _account_data(self, account_id: str) -> _AccountData:
+        data = self._data.get(account_id)
+        if data is None:
+            data = self._data[account_id] = _AccountData()
+        return data
+
+    async def get_account(self, account_id: str) -> Account | None:
+        account = self._accounts.get(account_id)
+        # A copy, so a caller's edits reach the store only through save_account.
+        return _copy_account(account) if account is not None else None
+
+    async def save_account(self, account: Account) -> None:
+        self._accounts[account.id] = _copy_account(account)
+
+    async def add_messages(self, messages: Sequence[Message], cost: int) -> None:
+        if not messages:
+            return
+        account_id = messages[0].account_id
+        account = self._accounts.get(account_id)
+        if cost and account is not None and account.credits is not None:
+            if account.credits < cost:
+                raise InsufficientCredits(cost, account.credits)
+            account.credits -= cost
+        data = self._account_data(account_id)
+        store = self._messages
+        last_sender = self._last_sender
+        for message in messages:
+            store[message.reference] = message
+            data.by_batch.add(message.batch_reference, message)
+            data.by_client_reference.add(message.client_reference, message)
+            data.by_to.add(message.to, message)
+            last_sender[(message.to, message.sender)] = account_id
+        data.messages.extend(messages)
+
+    async def save_messages(self, messages: Sequence[Message]) -> None:
+        # Live objects were changed in place: nothing to write.
+        return None
+
+    async def get_message(self, reference: str) -> Message | None:
+        return self._messages.get(reference)
+
+    def _candidates(self, query: MessageQuery) -> Iterator[Message]:
+        """The smallest newest-first sequence that can hold every match."""
+        if query.account_id is None:
+            return reversed(self._messages.values())
+        data = self._data.get(query.account_id)
+        if data is None:
+            return iter(())
+        if query.batch_reference is not None:
+            return reversed(data.by_batch.get(query.batch_reference))
+        if query.client_reference is not None:
+            return reversed(data.by_client_reference.get(query.client_reference))
+        if query.to is not None:
+            return reversed(data.by_to.get(query.to))
+        return reversed(data.messages)
+
+    async def query_messages(self, query: MessageQuery) -> Page[Message]:
+        checks: list[Callable[[Message], bool]] = []
+        if query.batch_reference is not None:
+            checks.append(lambda m: m.batch_reference == query.batch_reference)
+        if query.client_reference is not None:
+            checks.append(lambda m: m.client_reference == query.client_reference)
+        if query.to is not None:
+            checks.append(lambda m: m.to == query.to)
+        if query.status is not None:
+            checks.append(lambda m: m.status == query.status)
+        if query.is_test is not None:
+            checks.append(lambda m: m.is_test == query.is_test)
+        matches = (m for m in self._candidates(query) if all(check(m) for check in checks))
+        return _paginate(matches, query.page, query.page_size)
+
+    async def batch_messages(self, account_id: str, batch_reference: str) -> list[Message]:
+        data = self._data.get(account_id)
+        return list(data.by_batch.get(batch_reference)) if data is not None else []
+
+    async def batch_summary(self, account_id: str, batch_reference: str) -> BatchSummary | None:
+        messages = await self.batch_messages(account_id, batch_reference)
+        if not messages:
+            return None
+        counts = Counter(m.status.label for m in messages)
+        return BatchSummary(
+            batch_reference=batch_reference,
+            count=len(messages),
+            created_at=messages[0].created_at,
+            status_counts=dict(counts),
+        )
+
+    async def latest_message(self, account_id: str, to: str, sender: str) -> Message | None:
+        data = self._data.get(account_id)
+        if data is None:
+            return None
+        for message in reversed(data.by_to.get(to)):
+            if message.sender == sender:
+                return message
+        return None
+
+    async def latest_sender_account(self, to: str, sender: str) -> str | None:
+        return self._last_sender.get((to, sender))
+
+    async def add_reply(self, reply: Reply) -> None:
+        self._replies[reply.reference] = reply
+        self._account_data(reply.account_id).replies.append(reply)
+
+    async def get_reply(self, reference: str) -> Reply | None:
+        return self._replies.get(reference)
+
+    async def query_replies(self, query: ReplyQuery) -> Page[Reply]:
+        data = self._data.get(query.account_id)
+        replies = reversed(data.replies) if data is not None else iter(())
+        matches = (
+            r
+            for r in replies
+            if (query.from_ is None or r.from_ == query.from_)
+            and (query.in_reply_to is None or r.in_reply_to == query.in_reply_to)
+            and (query.since is None or r.received_at >= query.since)
+        )
+        return _paginate(matches, query.page, query.page_size)
+
+    async def set_opted_out(self, account_id: str, phone: str, opted_out: bool) -> None:
+        numbers = self._account_data(account_id).opted_out
+        if opted_out:
+            numbers.add(phone)
+        else:
+            numbers.discard(phone)
+
+    async def opted_out(self, account_id: str, phones: Sequence[str]) -> set[str]:
+        data = self._data.get(account_id)
+        if data is None or not data.opted_out:
+            return set()
+        return data.opted_out.intersection(phones)
+
+    async def reset(self, account_id: str | None = None) -> None:
+        if account_id is None:
+            self._clear()
+            return
+        self._accounts.pop(account_id, None)
+        data = self._data.pop(account_id, None)
+        if data is None:
+            return
+        for message in data.messages:
+            self._messages.pop(message.reference, None)
+        for reply in data.replies:
+            self._replies.pop(reply.reference, None)
+        self._last_sender = {k: v for k, v in self._last_sender.items() if v != account_id}
