@@ -6,6 +6,6 @@ __version__ = "0.1.0"
 
 __all__ = ["DeliveryStatus", "Settings", "__version__", "create_app"]
 
-from mock_puresms.app import create_app  # noqa: E402
-from mock_puresms.domain.statuses import DeliveryStatus  # noqa: E402
-from mock_puresms.settings import Settings  # noqa: E402
+from mock_puresms.app import create_app
+from mock_puresms.domain.statuses import DeliveryStatus
+from mock_puresms.settings import Settings

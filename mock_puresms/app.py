@@ -23,9 +23,7 @@ from mock_puresms.settings import Settings
 
 async def _problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ProblemError)
-    return problem_response(
-        request, exc.status, exc.detail, errors=exc.errors, headers=exc.headers
-    )
+    return problem_response(request, exc.status, exc.detail, errors=exc.errors, headers=exc.headers)
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:

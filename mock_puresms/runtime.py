@@ -65,9 +65,7 @@ def build_runtime(settings: Settings) -> Runtime:
     """Wire the parts; raises ``ConfigError`` or ``ScenarioError`` for bad files."""
     config = settings.load_config()
     scenario = load_scenario(settings.scenario)
-    clock: Clock = (
-        VirtualClock() if settings.clock == "virtual" else RealClock(settings.time_scale)
-    )
+    clock: Clock = VirtualClock() if settings.clock == "virtual" else RealClock(settings.time_scale)
     store = MemoryStore()
     events = EventBus()
     scheduler = Scheduler(clock)

@@ -43,6 +43,7 @@ _SWAGGER_PAGE = """\
   <script>
     const specUrl = "{spec}";
 
+    // begin: OpenAPI 3.1 to 3.0
     function toOpenApi30(node) {{
       if (Array.isArray(node)) return node.map(toOpenApi30);
       if (node === null || typeof node !== "object") return node;
@@ -72,6 +73,14 @@ _SWAGGER_PAGE = """\
       return out;
     }}
 
+    function showableSpec(text) {{
+      const spec = toOpenApi30(JSON.parse(text));
+      spec.openapi = "3.0.3";
+      delete spec.info.summary;
+      return spec;
+    }}
+    // end: OpenAPI 3.1 to 3.0
+
     window.onload = function () {{
       window.ui = SwaggerUIBundle({{
         url: specUrl,
@@ -83,9 +92,7 @@ _SWAGGER_PAGE = """\
         responseInterceptor: (response) => {{
           const url = (response.url || "").split("?")[0];
           if (response.ok && url.endsWith(specUrl)) {{
-            const spec = toOpenApi30(JSON.parse(response.text));
-            spec.openapi = "3.0.3";
-            delete spec.info.summary;
+            const spec = showableSpec(response.text);
             response.text = JSON.stringify(spec);
             response.data = response.text;
             response.body = spec;

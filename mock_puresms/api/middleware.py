@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import uuid
+import os
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -35,7 +35,7 @@ class RequestIdMiddleware:
                 request_id = value.decode("latin-1")[:200]
                 break
         if not request_id:
-            request_id = uuid.uuid4().hex
+            request_id = os.urandom(16).hex()
         scope.setdefault("state", {})["request_id"] = request_id
         encoded = request_id.encode("latin-1")
         started = False

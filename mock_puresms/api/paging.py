@@ -8,13 +8,18 @@ from mock_puresms.api.problems import field_error
 from mock_puresms.domain.statuses import DeliveryStatus
 
 MAX_PAGE_SIZE = 1000
+MAX_PAGE = 2**31 - 1  # ASP.NET Core binds page to a 32-bit int
 
 
 class Query:
     """A request's query parameters by case-insensitive name; errors use the given name."""
 
     def __init__(self, request: Request) -> None:
-        self._values = {key.lower(): value for key, value in request.query_params.items()}
+        self._values = (
+            {key.lower(): value for key, value in request.query_params.items()}
+            if request.scope.get("query_string")
+            else {}
+        )
 
     def text(self, name: str) -> str | None:
         """The value, or ``None`` when absent or empty."""
@@ -53,5 +58,8 @@ class Query:
             raise field_error(name, f"'{name}': {exc}.") from exc
 
     def paging(self) -> tuple[int, int]:
-        """``page`` (from 1) and ``pageSize`` (1–1000, default 100)."""
-        return self.integer("page", 1, 1), self.integer("pageSize", 100, 1, MAX_PAGE_SIZE)
+        """``page`` (from 1) and ``pageSize`` (1 to 1000, default 100)."""
+        return (
+            self.integer("page", 1, 1, MAX_PAGE),
+            self.integer("pageSize", 100, 1, MAX_PAGE_SIZE),
+        )

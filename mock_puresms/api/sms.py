@@ -29,8 +29,10 @@ def _payment_required(exc: InsufficientCredits) -> ProblemError:
 async def send(request: Request) -> Response:
     """``POST /v1/Sms/Send``: one message."""
     account = await authenticate(request)
+    # The body is read first: 415 and 413 come before any 400, ?isTest= included.
+    body = await read_json(request)
     is_test = parse_is_test(Query(request).text("isTest"))
-    parsed = parse_single(await read_json(request))
+    parsed = parse_single(body)
     try:
         [message] = await runtime_of(request).messages.send(
             account,
@@ -47,8 +49,9 @@ async def send(request: Request) -> Response:
 async def send_bulk(request: Request) -> Response:
     """``POST /v1/Sms/SendBulk``: up to 15,000 messages, each validated on its own."""
     account = await authenticate(request)
+    body = await read_json(request)
     is_test = parse_is_test(Query(request).text("isTest"))
-    bulk = parse_bulk(await read_json(request))
+    bulk = parse_bulk(body)
     if not bulk.request.items:
         raise all_rejected(bulk.errors)
     batch_reference = bulk.request.batch_reference or new_batch_reference()
@@ -62,7 +65,7 @@ async def send_bulk(request: Request) -> Response:
         )
     except InsufficientCredits as exc:
         raise _payment_required(exc) from exc
-    body: dict[str, Any] = {
+    result: dict[str, Any] = {
         "batchReference": batch_reference,
         "acceptedCount": len(messages),
         "rejectedCount": len(bulk.errors),
@@ -73,7 +76,7 @@ async def send_bulk(request: Request) -> Response:
         ],
         "errors": [{"index": index, "errors": errors} for index, errors in bulk.errors],
     }
-    return json_response(body, 207 if bulk.errors else 200)
+    return json_response(result, 207 if bulk.errors else 200)
 
 
 async def get_message(request: Request) -> Response:

@@ -45,9 +45,7 @@ class InsufficientCredits(Exception):
     """A send needs more credits than the account has left."""
 
     def __init__(self, needed: int, balance: int) -> None:
-        super().__init__(
-            f"This send needs {needed} credit(s) but the account has {balance} left."
-        )
+        super().__init__(f"This send needs {needed} credit(s) but the account has {balance} left.")
         self.needed = needed
         self.balance = balance
 

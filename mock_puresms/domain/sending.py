@@ -8,7 +8,13 @@ from dataclasses import dataclass
 from mock_puresms.domain.accounts import Account
 from mock_puresms.domain.errors import Conflict, NotFound
 from mock_puresms.domain.events import EventBus, MessagesCreated, StatusChanged
-from mock_puresms.domain.messages import Message, new_reference
+from mock_puresms.domain.messages import (
+    HistoryEntry,
+    Message,
+    new_entry,
+    new_reference,
+    new_references,
+)
 from mock_puresms.domain.statuses import DeliveryStatus
 from mock_puresms.storage.base import Store
 
@@ -60,13 +66,15 @@ class MessageService:
         account_id = account.id
         messages: list[Message] = []
         cost = 0
-        for item in items:
-            skipped = item.to in opted_out
-            if not skipped and not is_test:
+        references = new_references("M", len(items))
+        skipped_status = DeliveryStatus.SKIPPED
+        for item, reference in zip(items, references, strict=True):
+            status = skipped_status if item.to in opted_out else initial
+            if status is not skipped_status and not is_test:
                 cost += item.segments
             messages.append(
                 Message(
-                    reference=new_reference("M"),
+                    reference=reference,
                     account_id=account_id,
                     to=item.to,
                     sender=item.sender,
@@ -74,12 +82,13 @@ class MessageService:
                     encoding=item.encoding,
                     segments=item.segments,
                     is_test=is_test,
-                    status=DeliveryStatus.SKIPPED if skipped else initial,
+                    status=status,
                     created_at=now,
                     client_reference=item.client_reference,
                     batch_reference=batch_reference,
                     receipt_url=item.receipt_url,
                     send_at=send_at,
+                    history=[new_entry(HistoryEntry, (status, now))],
                 )
             )
         await self._store.add_messages(messages, cost)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from itertools import groupby
+from functools import partial
 
 from mock_puresms.domain.events import Event, MessagesCreated, StatusChanged
 from mock_puresms.domain.inbound import ReplyService
@@ -17,6 +17,8 @@ from mock_puresms.domain.sending import MessageService
 from mock_puresms.domain.statuses import DeliveryStatus
 from mock_puresms.simulation.scenarios import Lifecycle, Scenario
 from mock_puresms.simulation.scheduler import Scheduler
+
+_SIMULATED = frozenset({DeliveryStatus.ACCEPTED, DeliveryStatus.SCHEDULED})
 
 
 class _Script:
@@ -101,28 +103,28 @@ class SimulationEngine:
     def _on_created(self, messages: Sequence[Message]) -> None:
         scenario = self._scenario
         rng = self._rng
+        # One script per (start time, lifecycle): the messages of one request share their
+        # start, so a bulk send becomes one script per distinct outcome.
+        scripts: dict[tuple[int, int], _Script] = {}
         # Draw in request order so the same requests give the same outcomes.
-        drawn = [
-            (message, scenario.lifecycle_for(message, rng))
-            for message in messages
-            if message.status in (DeliveryStatus.ACCEPTED, DeliveryStatus.SCHEDULED)
-        ]
-        if scenario.replies:
-            for message, _ in drawn:
+        for message in messages:
+            if message.status not in _SIMULATED:
+                continue
+            lifecycle = scenario.lifecycle_for(message, rng)
+            key = (self._start_of(message), id(lifecycle))
+            script = scripts.get(key)
+            if script is None:
+                generation = self._generation(message.account_id)
+                scripts[key] = _Script([message], lifecycle, scenario, generation)
+            else:
+                script.messages.append(message)
+            if scenario.replies and scenario.reply_for(message) is not None:
+                # What a reply rule matches never changes, so decide now which messages
+                # can be answered; only those are remembered until delivery.
                 self._scripted_by[message.reference] = scenario
-        # Group messages that share a start time and a lifecycle into one script.
-        if not drawn:
-            return
-        first_account = drawn[0][0].account_id
-        drawn.sort(key=lambda pair: (self._start_of(pair[0]), id(pair[1])))
-        for (start, _), group in groupby(drawn, key=lambda p: (self._start_of(p[0]), id(p[1]))):
-            pairs = list(group)
-            script = _Script(
-                [m for m, _ in pairs], pairs[0][1], scenario, self._generation(first_account)
-            )
-            first = pairs[0][0]
-            if first.status is DeliveryStatus.SCHEDULED:
-                self._scheduler.at(start, lambda due, s=script: self._accept(s, due))
+        for (start, _), script in scripts.items():
+            if script.messages[0].status is DeliveryStatus.SCHEDULED:
+                self._scheduler.at(start, partial(self._accept, script))
             else:
                 self._schedule_next(script, start)
 
@@ -135,7 +137,7 @@ class SimulationEngine:
     def _schedule_next(self, script: _Script, previous: int) -> None:
         if script.step < len(script.lifecycle) and script.messages:
             step = script.lifecycle[script.step]
-            self._scheduler.at(previous + step.after_ms, lambda due: self._run_step(script, due))
+            self._scheduler.at(previous + step.after_ms, partial(self._run_step, script))
         else:
             self._finish(script)
 
@@ -175,7 +177,9 @@ class SimulationEngine:
                 self._scripted_by.pop(message.reference, None)
 
     def _on_delivered(self, message: Message, at: int) -> None:
-        scenario = self._scripted_by.pop(message.reference, self._scenario)
+        scenario = self._scripted_by.pop(message.reference, None)
+        if scenario is None:
+            return
         rule = scenario.reply_for(message)
         if rule is None:
             return

@@ -31,7 +31,7 @@ import math
 import random
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path, PurePath
@@ -172,10 +172,25 @@ class Scenario:
     rules: tuple[Rule, ...]
     default: Rule
     replies: tuple[ReplyRule, ...]
+    # Rules worth trying per exact recipient, in file order: a rule that names one `to`
+    # can only match that number, so magic-number rules cost one dict lookup.
+    _rules_by_to: dict[str, tuple[Rule, ...]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+    _rules_for_others: tuple[Rule, ...] = field(init=False, repr=False, compare=False, default=())
+
+    def __post_init__(self) -> None:
+        general = tuple(rule for rule in self.rules if rule.match.to is None)
+        by_to = {
+            to: tuple(r for r in self.rules if r.match.to is None or r.match.to == to)
+            for to in {rule.match.to for rule in self.rules if rule.match.to is not None}
+        }
+        object.__setattr__(self, "_rules_by_to", by_to)
+        object.__setattr__(self, "_rules_for_others", general)
 
     def rule_for(self, message: MessageFacts) -> Rule:
         """The first rule the message matches, else the default rule."""
-        for rule in self.rules:
+        for rule in self._rules_by_to.get(message.to, self._rules_for_others):
             if rule.match.matches(message):
                 return rule
         return self.default
@@ -230,8 +245,18 @@ class ScenarioError(ValueError):
         return "\n".join(problem.format(self.source_name) for problem in self.problems)
 
 
-class UnknownScenarioError(ValueError):
-    """``load_scenario`` was given neither a shipped scenario's name nor a file."""
+class UnknownScenarioError(ScenarioError):
+    """``load_scenario`` was given neither a shipped scenario's name nor a file.
+
+    A :class:`ScenarioError` (with one problem) so that one ``except`` covers both.
+    """
+
+    def __init__(self, message: str, *, source_name: str) -> None:
+        self.message = message
+        super().__init__([Problem(_ROOT, None, message)], source_name=source_name)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 # --------------------------------------------------------------------------- parsing
@@ -826,8 +851,8 @@ def load_scenario(name_or_path: str) -> Scenario:
     """Load a shipped scenario by name (``"realistic"``) or a scenario file by path.
 
     An exact shipped name wins over a file of that name. Raises
-    :class:`UnknownScenarioError` when it is neither, :class:`ScenarioError` when the
-    file is invalid or unreadable.
+    :class:`UnknownScenarioError` (a :class:`ScenarioError`) when it is neither, and
+    :class:`ScenarioError` when the file is invalid or unreadable.
     """
     shipped = _shipped_files()
     if name_or_path in shipped:
@@ -837,7 +862,8 @@ def load_scenario(name_or_path: str) -> Scenario:
     if not file.is_file():
         raise UnknownScenarioError(
             f"no scenario {name_or_path!r}: it is neither a shipped scenario "
-            f"({', '.join(shipped)}) nor a file"
+            f"({', '.join(shipped)}) nor a file",
+            source_name=name_or_path,
         )
     try:
         text = file.read_text(encoding="utf-8")

@@ -8,6 +8,7 @@ every event due by the new time, in time order, before it returns.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import inspect
 import itertools
@@ -95,10 +96,8 @@ class Scheduler:
     async def stop(self) -> None:
         if self._runner is not None:
             self._runner.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._runner
-            except asyncio.CancelledError:
-                pass
             self._runner = None
 
     async def _real_time_loop(self) -> None:
@@ -107,9 +106,7 @@ class Scheduler:
             due = self.next_due()
             delay = None if due is None else self.clock.wall_seconds_until(due)
             if delay is None or delay > 0:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), delay)
-                except TimeoutError:
-                    pass
                 continue
             await self.run_due(self.clock.now())

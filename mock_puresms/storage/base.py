@@ -1,8 +1,8 @@
 """The storage interface: what the domain asks of any store (memory now, SQLite later).
 
-Every write method is one whole unit: it is applied entirely or not at all. Stores hand
-out live ``Message`` objects; after changing one, the domain calls ``save_messages`` so a
-durable store can write it.
+Every write method is one whole unit: it is applied entirely or not at all. Stores may
+hand out live ``Message`` and ``Account`` objects; after changing one, the domain calls
+``save_messages`` or ``save_account`` so a durable store can write it.
 """
 
 from __future__ import annotations
@@ -80,8 +80,7 @@ class Store(Protocol):
         """Every message of a batch, oldest first."""
         ...
 
-    async def batch_summary(self, account_id: str, batch_reference: str) -> BatchSummary | None:
-        ...
+    async def batch_summary(self, account_id: str, batch_reference: str) -> BatchSummary | None: ...
 
     async def latest_message(self, account_id: str, to: str, sender: str) -> Message | None:
         """The newest message of the account sent to phone ``to`` from ``sender``."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TypeVar
@@ -68,10 +67,6 @@ def _paginate(matches: Iterable[T], page: int, page_size: int) -> Page[T]:
     return Page(items=items, page=page, page_size=page_size, total_count=total)
 
 
-def _copy_account(account: Account) -> Account:
-    return dataclasses.replace(account, webhooks=dataclasses.replace(account.webhooks))
-
-
 class MemoryStore:
     """Keeps everything in process memory; state is lost when the process ends."""
 
@@ -83,8 +78,6 @@ class MemoryStore:
         self._data: dict[str, _AccountData] = {}
         self._messages: dict[str, Message] = {}
         self._replies: dict[str, Reply] = {}
-        # (to, sender) -> account id of the newest such message, for injected replies.
-        self._last_sender: dict[tuple[str, str], str] = {}
 
     def _account_data(self, account_id: str) -> _AccountData:
         data = self._data.get(account_id)
@@ -93,12 +86,10 @@ class MemoryStore:
         return data
 
     async def get_account(self, account_id: str) -> Account | None:
-        account = self._accounts.get(account_id)
-        # A copy, so a caller's edits reach the store only through save_account.
-        return _copy_account(account) if account is not None else None
+        return self._accounts.get(account_id)
 
     async def save_account(self, account: Account) -> None:
-        self._accounts[account.id] = _copy_account(account)
+        self._accounts[account.id] = account
 
     async def add_messages(self, messages: Sequence[Message], cost: int) -> None:
         if not messages:
@@ -111,13 +102,12 @@ class MemoryStore:
             account.credits -= cost
         data = self._account_data(account_id)
         store = self._messages
-        last_sender = self._last_sender
+        by_batch, by_client, by_to = data.by_batch, data.by_client_reference, data.by_to
         for message in messages:
             store[message.reference] = message
-            data.by_batch.add(message.batch_reference, message)
-            data.by_client_reference.add(message.client_reference, message)
-            data.by_to.add(message.to, message)
-            last_sender[(message.to, message.sender)] = account_id
+            by_batch.add(message.batch_reference, message)
+            by_client.add(message.client_reference, message)
+            by_to.add(message.to, message)
         data.messages.extend(messages)
 
     async def save_messages(self, messages: Sequence[Message]) -> None:
@@ -183,7 +173,13 @@ class MemoryStore:
         return None
 
     async def latest_sender_account(self, to: str, sender: str) -> str | None:
-        return self._last_sender.get((to, sender))
+        # Rare (an injected reply without an account): a scan beats an index per send.
+        newest: Message | None = None
+        for account_id in self._data:
+            message = await self.latest_message(account_id, to, sender)
+            if message is not None and (newest is None or message.created_at >= newest.created_at):
+                newest = message
+        return newest.account_id if newest is not None else None
 
     async def add_reply(self, reply: Reply) -> None:
         self._replies[reply.reference] = reply
@@ -229,4 +225,3 @@ class MemoryStore:
             self._messages.pop(message.reference, None)
         for reply in data.replies:
             self._replies.pop(reply.reference, None)
-        self._last_sender = {k: v for k, v in self._last_sender.items() if v != account_id}

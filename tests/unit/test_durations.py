@@ -52,7 +52,7 @@ def test_unknown_unit_is_refused_naming_the_allowed_ones(value: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["", "s", "abc", "1.2.3s", "1h30m", "--1s", "+1s", "1e3s", "nan", "١s"]
+    "value", ["", "s", "abc", "1.2.3s", "1h30m", "--1s", "+1s", "1e3s", "nan", "\u0661s"]
 )
 def test_malformed_duration_is_refused(value: str) -> None:
     with pytest.raises(ValueError, match="not a duration"):
@@ -72,6 +72,7 @@ def test_whole_amount_in_any_unit_round_trips(amount: int, unit: str) -> None:
 
 @given(st.decimals(min_value=0, max_value=10**9, places=3, allow_nan=False, allow_infinity=False))
 def test_seconds_with_millisecond_fractions_are_exact(seconds: Decimal) -> None:
+    seconds = seconds.copy_abs()  # no "-0.000"
     assert parse_duration(f"{seconds:f}s") == int(seconds * 1000)
 
 
@@ -82,7 +83,14 @@ def test_formatted_duration_parses_back(ms: int) -> None:
 
 @pytest.mark.parametrize(
     ("ms", "text"),
-    [(0, "0s"), (250, "250ms"), (1_500, "1500ms"), (2_000, "2s"), (90_000, "90s"), (7_200_000, "2h")],
+    [
+        (0, "0s"),
+        (250, "250ms"),
+        (1_500, "1500ms"),
+        (2_000, "2s"),
+        (90_000, "90s"),
+        (7_200_000, "2h"),
+    ],
 )
 def test_format_duration_uses_the_largest_whole_unit(ms: int, text: str) -> None:
     assert format_duration(ms) == text

@@ -1,0 +1,111 @@
+"""The routes serving the OpenAPI document and a Swagger UI page that needs no network."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from html.parser import HTMLParser
+
+import jsonschema_rs
+import pytest
+from schemathesis.specs.openapi.definitions import OPENAPI_30
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from mock_puresms.api import docs
+
+SWAGGER_PAGES = ["/swagger", "/swagger/", "/swagger/index.html"]
+
+
+class _References(HTMLParser):
+    """Collects every src and href of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.urls += [value for name, value in attrs if name in ("src", "href") and value]
+
+
+def referenced_urls(html: str) -> list[str]:
+    parser = _References()
+    parser.feed(html)
+    return parser.urls
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    with TestClient(Starlette(routes=docs.routes())) as test_client:
+        yield test_client
+
+
+def test_document_is_served_as_json_at_both_urls(client: TestClient) -> None:
+    swagger = client.get("/swagger/v1/swagger.json")
+    openapi = client.get("/openapi.json")
+    for response in (swagger, openapi):
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/json"
+    assert swagger.content == openapi.content
+    assert swagger.json() == docs.load_openapi()
+    assert swagger.json()["openapi"] == "3.1.0"
+
+
+@pytest.mark.parametrize("path", SWAGGER_PAGES)
+def test_swagger_page_is_served(client: TestClient, path: str) -> None:
+    response = client.get(path, follow_redirects=False)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert '"/swagger/v1/swagger.json"' in response.text
+
+
+def test_swagger_page_loads_nothing_from_the_network(client: TestClient) -> None:
+    page = client.get("/swagger").text
+    urls = referenced_urls(page)
+    assert urls, "the page references no asset"
+    for url in urls:
+        assert url.startswith("/swagger/"), url
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.IGNORECASE)
+    assert "http://" not in page and "https://" not in page
+    # Swagger UI calls validator.swagger.io unless told not to.
+    assert "validatorUrl: null" in page
+
+
+def test_every_asset_the_swagger_page_references_is_served(client: TestClient) -> None:
+    for url in referenced_urls(client.get("/swagger").text):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.content, url
+
+
+def test_unknown_asset_is_404(client: TestClient) -> None:
+    assert client.get("/swagger/assets/no-such-file.js").status_code == 404
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the page's script")
+def test_swagger_page_shows_the_document_as_valid_openapi_3_0(client: TestClient) -> None:
+    # Swagger UI 4 renders 3.0 only; the page rewrites the 3.1 document before showing it.
+    page = client.get("/swagger").text
+    found = re.search(
+        r"// begin: OpenAPI 3.1 to 3.0\n.*// end: OpenAPI 3.1 to 3.0", page, re.DOTALL
+    )
+    assert found is not None
+    script = found.group(0) + (
+        "\nconst text = require('fs').readFileSync(0, 'utf8');"
+        "process.stdout.write(JSON.stringify(showableSpec(text)));"
+    )
+    shown = subprocess.run(
+        ["node", "-e", script],
+        input=client.get("/swagger/v1/swagger.json").content,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    errors = [
+        f"{list(error.instance_path)}: {error.message[:200]}"
+        for error in jsonschema_rs.validator_for(OPENAPI_30).iter_errors(json.loads(shown))
+    ]
+    assert errors == []

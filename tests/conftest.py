@@ -1,0 +1,89 @@
+"""Shared fixtures: an in-process client, and a real server on a loopback port."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from mock_puresms import Settings, create_app
+from mock_puresms.app import runtime_for
+from mock_puresms.runtime import Runtime
+from mock_puresms.server_thread import ServerThread
+
+API_KEY = "test-key"
+
+
+class Mock:
+    """An in-process mock on the virtual clock, with its client and runtime."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        self.runtime: Runtime = runtime_for(client.app)  # type: ignore[arg-type]
+
+    def v1(self, method: str, path: str, key: str | None = API_KEY, **kwargs: Any) -> Any:
+        headers = dict(kwargs.pop("headers", {}))
+        if key is not None:
+            headers.setdefault("X-API-Key", key)
+        return self.client.request(method, path, headers=headers, **kwargs)
+
+    def send(self, key: str = API_KEY, is_test: bool = False, **fields: Any) -> dict[str, Any]:
+        body = {"to": "447700900100", "from": "Acme", "content": "Hello", **fields}
+        response = self.v1(
+            "POST", "/v1/Sms/Send" + ("?isTest=true" if is_test else ""), key, json=body
+        )
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    def advance(self, seconds: float) -> None:
+        response = self.client.post("/_mock/clock/advance", json={"seconds": seconds})
+        assert response.status_code == 200, response.text
+
+    def message(self, reference: str, key: str = API_KEY) -> dict[str, Any]:
+        response = self.v1("GET", f"/v1/Sms/{reference}", key)
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+
+@pytest.fixture
+def make_mock() -> Iterator[Callable[..., Mock]]:
+    """Build in-process mocks from settings (virtual clock unless told otherwise)."""
+    clients: list[TestClient] = []
+
+    def make(**settings: Any) -> Mock:
+        settings.setdefault("clock", "virtual")
+        client = TestClient(create_app(Settings(**settings)))
+        client.__enter__()
+        clients.append(client)
+        return Mock(client)
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def mock(make_mock: Callable[..., Mock]) -> Mock:
+    """An in-process mock: open mode, virtual clock, default scenario."""
+    return make_mock()
+
+
+@pytest.fixture
+def live_server() -> Iterator[Callable[..., ServerThread]]:
+    """Start real uvicorn servers on loopback ports; each is stopped after the test."""
+    servers: list[ServerThread] = []
+
+    def start(**settings: Any) -> ServerThread:
+        settings.setdefault("port", 0)
+        settings.setdefault("clock", "virtual")
+        server = ServerThread(Settings(**settings)).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
