@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -43,12 +44,18 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return problem_response(request, exc.status_code, detail, headers=exc.headers)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    webhook_transport: httpx.AsyncBaseTransport | None = None,
+) -> Starlette:
     """A Starlette app serving the v1 surface, the control surface and the OpenAPI page.
 
-    Raises ``ConfigError`` or ``ScenarioError`` when the settings name bad files.
+    ``webhook_transport`` swaps the network under webhook POSTs (tests may pass an
+    ``httpx.MockTransport``). Raises ``ConfigError`` or ``ScenarioError`` when the
+    settings name bad files.
     """
-    runtime = build_runtime(settings or Settings())
+    runtime = build_runtime(settings or Settings(), webhook_transport=webhook_transport)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -57,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
         finally:
             await runtime.scheduler.stop()
+            await runtime.webhooks.close()
 
     app = Starlette(
         routes=[*v1_routes(), *control_routes(), *docs_routes()],

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import httpx
 from starlette.requests import HTTPConnection
 
+from mock_puresms.api.render import reply_json
 from mock_puresms.domain.accounts import AccountDirectory, AccountSpec, WebhookSettings
 from mock_puresms.domain.events import EventBus
 from mock_puresms.domain.inbound import ReplyService
@@ -17,6 +19,7 @@ from mock_puresms.simulation.scenarios import load_scenario
 from mock_puresms.simulation.scheduler import Scheduler
 from mock_puresms.storage.base import Store
 from mock_puresms.storage.memory import MemoryStore
+from mock_puresms.webhooks.dispatcher import WebhookDispatcher
 
 
 @dataclass(slots=True)
@@ -33,10 +36,12 @@ class Runtime:
     messages: MessageService
     replies: ReplyService
     engine: SimulationEngine
+    webhooks: WebhookDispatcher
 
     async def reset(self, account_id: str | None = None) -> None:
         """Forget state (of one account, or all); configuration and scenario stay."""
         await self.store.reset(account_id)
+        self.webhooks.reset(account_id)
         if account_id is None:
             self.scheduler.clear()
             self.engine.reset()
@@ -61,8 +66,13 @@ def account_specs(config: ConfigFile) -> list[AccountSpec]:
     ]
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    """Wire the parts; raises ``ConfigError`` or ``ScenarioError`` for bad files."""
+def build_runtime(
+    settings: Settings, *, webhook_transport: httpx.AsyncBaseTransport | None = None
+) -> Runtime:
+    """Wire the parts; raises ``ConfigError`` or ``ScenarioError`` for bad files.
+
+    ``webhook_transport`` replaces the network under the webhook dispatcher.
+    """
     config = settings.load_config()
     scenario = load_scenario(settings.scenario)
     clock: Clock = VirtualClock() if settings.clock == "virtual" else RealClock(settings.time_scale)
@@ -73,6 +83,15 @@ def build_runtime(settings: Settings) -> Runtime:
     replies = ReplyService(store, events)
     engine = SimulationEngine(scheduler, messages, replies, scenario)
     events.subscribe(engine)
+    webhooks = WebhookDispatcher(
+        scheduler,
+        store.get_account,
+        config.webhooks,
+        reply_json,
+        transport=webhook_transport,
+        publish=events.publish,
+    )
+    events.subscribe(webhooks)
     return Runtime(
         settings=settings,
         config=config,
@@ -84,6 +103,7 @@ def build_runtime(settings: Settings) -> Runtime:
         messages=messages,
         replies=replies,
         engine=engine,
+        webhooks=webhooks,
     )
 
 

@@ -26,6 +26,8 @@ from mock_puresms.domain.timestamps import format_ms
 from mock_puresms.runtime import Runtime, runtime_of
 from mock_puresms.simulation.scenarios import ScenarioError, parse_scenario
 from mock_puresms.simulation.scheduler import ClockNotVirtual
+from mock_puresms.storage.base import paginate
+from mock_puresms.webhooks.deliveries import Delivery
 
 _YAML_TYPES = ("application/yaml", "text/yaml", "application/x-yaml", "text/x-yaml")
 
@@ -202,6 +204,45 @@ async def inject_reply(request: Request) -> Response:
     return json_response({**reply_json(reply), "account": account_id})
 
 
+def _delivery_json(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "id": delivery.id,
+        "url": delivery.url,
+        "kind": delivery.kind,
+        "account": delivery.account_id,
+        "body": orjson.loads(delivery.body),
+        "state": delivery.state,
+        "createdAt": format_ms(delivery.created_at),
+        "nextAttemptAt": (
+            format_ms(delivery.next_attempt_at) if delivery.next_attempt_at is not None else None
+        ),
+        "attempts": [
+            {
+                "at": format_ms(attempt.at),
+                "status": attempt.status,
+                "error": attempt.error,
+                "durationMs": attempt.duration_ms,
+            }
+            for attempt in delivery.attempts
+        ],
+    }
+
+
+async def list_webhooks(request: Request) -> Response:
+    runtime = _admin(request)
+    query = Query(request)
+    state = query.text("state")
+    if state is not None and state not in ("pending", "delivered", "failed"):
+        raise field_error("state", "'state' must be pending, delivered or failed.")
+    ident = query.text("account")
+    account_id = (await _account(runtime, ident)).id if ident is not None else None
+    page, page_size = query.paging()
+    result = paginate(
+        runtime.webhooks.deliveries(query.text("url"), state, account_id), page, page_size
+    )
+    return json_response(page_json(result, [_delivery_json(d) for d in result.items]))
+
+
 async def reset(request: Request) -> Response:
     runtime = _admin(request)
     ident = Query(request).text("account")
@@ -219,5 +260,6 @@ def control_routes() -> list[BaseRoute]:
         FlexibleRoute("/_mock/messages", {"GET": list_messages}),
         FlexibleRoute("/_mock/messages/{reference}/status", {"POST": force_status}),
         FlexibleRoute("/_mock/replies", {"POST": inject_reply}),
+        FlexibleRoute("/_mock/webhooks", {"GET": list_webhooks}),
         FlexibleRoute("/_mock/reset", {"POST": reset}),
     ]

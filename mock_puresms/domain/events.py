@@ -37,7 +37,16 @@ class ReplyReceived:
     reply: Reply
 
 
-Event = MessagesCreated | StatusChanged | ReplyReceived
+@dataclass(frozen=True, slots=True)
+class WebhookAttempted:
+    """A webhook POST was tried (published by the dispatcher, for event streams)."""
+
+    delivery_id: str
+    url: str
+    attempt: int
+
+
+Event = MessagesCreated | StatusChanged | ReplyReceived | WebhookAttempted
 Subscriber = Callable[[Event], None]
 
 

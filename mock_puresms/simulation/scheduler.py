@@ -36,6 +36,7 @@ class Scheduler:
         self._wake = asyncio.Event()
         self._advancing = asyncio.Lock()
         self._runner: asyncio.Task[None] | None = None
+        self._settlers: list[Callable[[], Awaitable[None]]] = []
 
     def __len__(self) -> int:
         return len(self._queue)
@@ -61,30 +62,56 @@ class Scheduler:
         except Exception:
             log.exception("scheduled event due at %s failed", due)
 
-    async def run_due(self, until: int) -> int:
+    def add_settler(self, settle: Callable[[], Awaitable[None]]) -> None:
+        """Register work to wait for before virtual time moves past an instant.
+
+        The webhook dispatcher starts POSTs as tasks so that those due together run
+        concurrently; ``advance`` waits for them (and for what they schedule) before
+        running anything due later, so events still happen in time order.
+        """
+        self._settlers.append(settle)
+
+    async def _settle(self) -> None:
+        for settle in self._settlers:
+            await settle()
+
+    async def run_due(self, until: int, *, settle: bool = False) -> int:
         """Run every event due at or before ``until``, in time order; returns how many.
 
-        Events an action schedules inside the window run too.
+        Events an action schedules inside the window run too. With ``settle``, the
+        settlers are awaited each time the events of one instant have run.
         """
         count = 0
         queue = self._queue
         virtual = self.clock if isinstance(self.clock, VirtualClock) else None
-        while queue and queue[0][0] <= until:
+        while True:
+            if not queue or queue[0][0] > until:
+                if not settle:
+                    break
+                await self._settle()
+                if not queue or queue[0][0] > until:
+                    break
             due, _, action = heapq.heappop(queue)
             if virtual is not None:
                 virtual.move_to(due)
             await self._run(due, action)
             count += 1
+            if settle and (not queue or queue[0][0] > due):
+                await self._settle()
         return count
 
     async def advance(self, milliseconds: int) -> int:
-        """Move the virtual clock forward, running what falls due; returns the event count."""
+        """Move the virtual clock forward, running what falls due; returns the event count.
+
+        Returns once every event due by the new time has run and the settlers (webhook
+        POSTs due by then) are done.
+        """
         clock = self.clock
         if not isinstance(clock, VirtualClock):
             raise ClockNotVirtual("the clock is real; only a virtual clock can be advanced")
         async with self._advancing:
             target = clock.now() + max(0, milliseconds)
-            count = await self.run_due(target)
+            count = await self.run_due(target, settle=True)
             clock.move_to(target)
             return count
 

@@ -7,7 +7,7 @@ hand out live ``Message`` and ``Account`` objects; after changing one, the domai
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -27,6 +27,18 @@ class Page(Generic[T]):
     page: int
     page_size: int
     total_count: int
+
+
+def paginate(matches: Iterable[T], page: int, page_size: int) -> Page[T]:
+    """One page of newest-first ``matches``, counting them all for ``totalCount``."""
+    start = (page - 1) * page_size
+    items: list[T] = []
+    total = 0
+    for item in matches:
+        if start <= total < start + page_size:
+            items.append(item)
+        total += 1
+    return Page(items=items, page=page, page_size=page_size, total_count=total)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 from mock_puresms.domain.accounts import Account, InsufficientCredits
 from mock_puresms.domain.messages import BatchSummary, Message
 from mock_puresms.domain.replies import Reply
-from mock_puresms.storage.base import MessageQuery, Page, ReplyQuery
+from mock_puresms.storage.base import MessageQuery, Page, ReplyQuery, paginate
 
 T = TypeVar("T")
 
@@ -54,17 +54,6 @@ class _AccountData:
         self.by_to = _Index()
         self.replies: list[Reply] = []
         self.opted_out: set[str] = set()
-
-
-def _paginate(matches: Iterable[T], page: int, page_size: int) -> Page[T]:
-    start = (page - 1) * page_size
-    items: list[T] = []
-    total = 0
-    for item in matches:
-        if start <= total < start + page_size:
-            items.append(item)
-        total += 1
-    return Page(items=items, page=page, page_size=page_size, total_count=total)
 
 
 class MemoryStore:
@@ -145,7 +134,7 @@ class MemoryStore:
         if query.is_test is not None:
             checks.append(lambda m: m.is_test == query.is_test)
         matches = (m for m in self._candidates(query) if all(check(m) for check in checks))
-        return _paginate(matches, query.page, query.page_size)
+        return paginate(matches, query.page, query.page_size)
 
     async def batch_messages(self, account_id: str, batch_reference: str) -> list[Message]:
         data = self._data.get(account_id)
@@ -198,7 +187,7 @@ class MemoryStore:
             and (query.in_reply_to is None or r.in_reply_to == query.in_reply_to)
             and (query.since is None or r.received_at >= query.since)
         )
-        return _paginate(matches, query.page, query.page_size)
+        return paginate(matches, query.page, query.page_size)
 
     async def set_opted_out(self, account_id: str, phone: str, opted_out: bool) -> None:
         numbers = self._account_data(account_id).opted_out

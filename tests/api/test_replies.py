@@ -1,4 +1,4 @@
-"""Replies: scripted by the scenario, injected by ``POST /_mock/replies``, listed by ``/v1/Replies``.
+"""Replies: scripted by a scenario, injected by ``POST /_mock/replies``, read by ``/v1/Replies``.
 
 Also the opt-out they drive: after STOP a send is ``Skipped``, free and final; START
 opts the phone back in.

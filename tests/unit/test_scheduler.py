@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 import pytest
 
@@ -22,7 +23,7 @@ def test_events_run_in_time_order_with_ties_in_insertion_order() -> None:
     clock, scheduler = virtual()
     ran: list[tuple[str, int, int]] = []
 
-    def record(name: str):  # type: ignore[no-untyped-def]
+    def record(name: str) -> Callable[[int], None]:
         return lambda due: ran.append((name, due, clock.now()))
 
     for name, offset in [("d", 30), ("a", 10), ("c", 20), ("b", 10), ("e", 20), ("f", 10)]:
@@ -59,7 +60,7 @@ def test_advance_stops_at_the_target_and_runs_an_event_due_exactly_then() -> Non
 
 
 def test_event_scheduled_inside_the_window_runs_in_the_same_advance() -> None:
-    clock, scheduler = virtual()
+    _, scheduler = virtual()
     ran: list[tuple[str, int]] = []
 
     def first(due: int) -> None:
@@ -86,7 +87,7 @@ def test_event_scheduled_inside_the_window_runs_in_the_same_advance() -> None:
 
 
 def test_advance_returns_only_after_async_events_and_their_followers_ran() -> None:
-    clock, scheduler = virtual()
+    _, scheduler = virtual()
     ran: list[str] = []
 
     async def slow(due: int) -> None:

@@ -1,0 +1,46 @@
+"""A webhook delivery: one POST body bound for one URL, and every attempt to send it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+DeliveryKind = Literal["receipts", "reply"]
+DeliveryState = Literal["pending", "delivered", "failed"]
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One try: when (mock clock), the status answered or the error, and how long it took."""
+
+    at: int
+    status: int | None
+    error: str | None
+    duration_ms: float
+
+
+@dataclass(slots=True, eq=False)
+class Delivery:
+    """A POST the mock owes a receiver; retried until a ``200`` or until it is too old.
+
+    ``references`` are the messages whose receipts it carries: a later delivery that
+    carries one of them waits for this one (``blocked_by``), so per-message order holds.
+    """
+
+    id: str
+    account_id: str
+    url: str
+    kind: DeliveryKind
+    body: bytes
+    created_at: int
+    references: tuple[str, ...] = ()
+    state: DeliveryState = "pending"
+    next_attempt_at: int | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+    blocked_by: set[Delivery] = field(default_factory=set)
+    dependents: list[Delivery] = field(default_factory=list)
+    waiting: bool = False
+
+    @property
+    def finished(self) -> bool:
+        return self.state != "pending"
