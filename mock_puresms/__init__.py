@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from mock_puresms.domain.statuses import DeliveryStatus
+
 __version__ = "0.1.0"
 
 __all__ = ["DeliveryStatus", "Settings", "__version__", "create_app"]
 
-from mock_puresms.app import create_app
-from mock_puresms.domain.statuses import DeliveryStatus
-from mock_puresms.settings import Settings
+if TYPE_CHECKING:
+    from mock_puresms.app import create_app
+    from mock_puresms.settings import Settings
+
+
+def __getattr__(name: str) -> Any:
+    # The server's modules load on first use: the pytest plugin is imported by every
+    # pytest run where this package is installed, and must not cost it a second.
+    if name == "create_app":
+        from mock_puresms.app import create_app
+
+        return create_app
+    if name == "Settings":
+        from mock_puresms.settings import Settings
+
+        return Settings
+    raise AttributeError(f"module 'mock_puresms' has no attribute {name!r}")

@@ -16,10 +16,11 @@ from mock_puresms.api.docs import routes as docs_routes
 from mock_puresms.api.middleware import RequestIdMiddleware
 from mock_puresms.api.problems import ProblemError, problem_response
 from mock_puresms.api.routes import v1_routes
+from mock_puresms.control.faults import FaultMiddleware
 from mock_puresms.control.routes import control_routes
 from mock_puresms.domain.errors import Conflict, NotFound
 from mock_puresms.runtime import Runtime, build_runtime
-from mock_puresms.settings import Settings
+from mock_puresms.settings import ConfigFile, Settings
 
 
 async def _problem(request: Request, exc: Exception) -> Response:
@@ -48,27 +49,38 @@ def create_app(
     settings: Settings | None = None,
     *,
     webhook_transport: httpx.AsyncBaseTransport | None = None,
+    config: ConfigFile | None = None,
 ) -> Starlette:
     """A Starlette app serving the v1 surface, the control surface and the OpenAPI page.
 
     ``webhook_transport`` swaps the network under webhook POSTs (tests may pass an
-    ``httpx.MockTransport``). Raises ``ConfigError`` or ``ScenarioError`` when the
-    settings name bad files.
+    ``httpx.MockTransport``); ``config`` replaces the settings' config file. Raises
+    ``ConfigError`` or ``ScenarioError`` when the settings name bad files.
     """
-    runtime = build_runtime(settings or Settings(), webhook_transport=webhook_transport)
+    runtime = build_runtime(
+        settings or Settings(), webhook_transport=webhook_transport, config=config
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        runtime.control.closing.reopen()
         runtime.scheduler.start()
         try:
             yield
         finally:
+            runtime.control.close()
             await runtime.scheduler.stop()
             await runtime.webhooks.close()
 
     app = Starlette(
         routes=[*v1_routes(), *control_routes(), *docs_routes()],
-        middleware=[Middleware(RequestIdMiddleware)],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            # Inside the request id, before routing: faults come before authentication.
+            Middleware(
+                FaultMiddleware, faults=runtime.control.faults, closing=runtime.control.closing
+            ),
+        ],
         exception_handlers={
             ProblemError: _problem,
             NotFound: _not_found,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import sys
 import urllib.error
@@ -60,6 +61,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from mock_puresms.app import create_app
+    from mock_puresms.server_thread import MockServer
     from mock_puresms.settings import ConfigError, Settings
     from mock_puresms.simulation.scenarios import ScenarioError
 
@@ -78,8 +80,13 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"mock-puresms: {exc}", file=sys.stderr)
         return 2
     _tune_garbage_collector()
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
-    return 0
+    server = MockServer(
+        uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    # uvicorn's own exit status when it could not start (e.g. the port is taken).
+    return 0 if server.started else 3
 
 
 def _tune_garbage_collector() -> None:

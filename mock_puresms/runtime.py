@@ -8,10 +8,14 @@ import httpx
 from starlette.requests import HTTPConnection
 
 from mock_puresms.api.render import reply_json
+from mock_puresms.control.state import ControlState
 from mock_puresms.domain.accounts import AccountDirectory, AccountSpec, WebhookSettings
+from mock_puresms.domain.contacts import ContactService
 from mock_puresms.domain.events import EventBus
+from mock_puresms.domain.groups import GroupService
 from mock_puresms.domain.inbound import ReplyService
 from mock_puresms.domain.sending import MessageService
+from mock_puresms.domain.tokens import TokenService
 from mock_puresms.settings import ConfigFile, Settings
 from mock_puresms.simulation.clock import Clock, RealClock, VirtualClock
 from mock_puresms.simulation.engine import SimulationEngine
@@ -37,6 +41,11 @@ class Runtime:
     replies: ReplyService
     engine: SimulationEngine
     webhooks: WebhookDispatcher
+    contacts: ContactService
+    groups: GroupService
+    tokens: TokenService
+
+    control: ControlState
 
     async def reset(self, account_id: str | None = None) -> None:
         """Forget state (of one account, or all); configuration and scenario stay."""
@@ -47,6 +56,7 @@ class Runtime:
             self.engine.reset()
         else:
             self.engine.forget_account(account_id)
+        self.control.reset(account_id)
 
 
 def account_specs(config: ConfigFile) -> list[AccountSpec]:
@@ -67,20 +77,25 @@ def account_specs(config: ConfigFile) -> list[AccountSpec]:
 
 
 def build_runtime(
-    settings: Settings, *, webhook_transport: httpx.AsyncBaseTransport | None = None
+    settings: Settings,
+    *,
+    webhook_transport: httpx.AsyncBaseTransport | None = None,
+    config: ConfigFile | None = None,
 ) -> Runtime:
     """Wire the parts; raises ``ConfigError`` or ``ScenarioError`` for bad files.
 
-    ``webhook_transport`` replaces the network under the webhook dispatcher.
+    ``webhook_transport`` replaces the network under the webhook dispatcher; ``config``
+    replaces the config file (the pytest plugin passes its fast webhook tuning).
     """
-    config = settings.load_config()
+    config = config if config is not None else settings.load_config()
     scenario = load_scenario(settings.scenario)
     clock: Clock = VirtualClock() if settings.clock == "virtual" else RealClock(settings.time_scale)
     store = MemoryStore()
     events = EventBus()
     scheduler = Scheduler(clock)
     messages = MessageService(store, events, clock.now)
-    replies = ReplyService(store, events)
+    contacts = ContactService(store, clock.now)
+    replies = ReplyService(store, events, contacts)
     engine = SimulationEngine(scheduler, messages, replies, scenario)
     events.subscribe(engine)
     webhooks = WebhookDispatcher(
@@ -104,6 +119,10 @@ def build_runtime(
         replies=replies,
         engine=engine,
         webhooks=webhooks,
+        contacts=contacts,
+        groups=GroupService(store, clock.now),
+        tokens=TokenService(store, clock.now),
+        control=ControlState(events),
     )
 
 

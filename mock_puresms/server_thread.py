@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 import time
 from types import TracebackType
@@ -10,11 +11,26 @@ from types import TracebackType
 import uvicorn
 from starlette.applications import Starlette
 
-from mock_puresms.app import create_app
+from mock_puresms.app import create_app, runtime_for
 from mock_puresms.settings import Settings
 
 
-class _QuietServer(uvicorn.Server):
+class MockServer(uvicorn.Server):
+    """uvicorn's server for an app made by ``create_app``.
+
+    uvicorn waits for every open response before it stops; this server first ends the
+    mock's long-lived ones (event streams, long polls, injected delays), so a connected
+    ``/_mock/events`` client cannot hold a shutdown up.
+    """
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        app = self.config.app
+        if isinstance(app, Starlette) and hasattr(app.state, "runtime"):
+            runtime_for(app).control.close()
+        await super().shutdown(sockets)
+
+
+class _QuietServer(MockServer):
     # The host process (pytest) owns the signals.
     def install_signal_handlers(self) -> None:
         return None

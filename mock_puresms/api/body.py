@@ -12,7 +12,8 @@ from mock_puresms.api.problems import ProblemError, field_error
 MAX_BODY_BYTES = 32 * 1024 * 1024
 
 
-def _is_json(content_type: str) -> bool:
+def is_json_type(content_type: str) -> bool:
+    """Whether a Content-Type header names JSON (charset and other parameters ignored)."""
     media_type = content_type.split(";", 1)[0].strip().lower()
     return media_type in ("application/json", "text/json") or (
         media_type.startswith("application/") and media_type.endswith("+json")
@@ -36,7 +37,7 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
 
 async def read_json(request: Request) -> Any:
     """The parsed JSON body of a v1 request, after the 415 and 413 checks."""
-    if not _is_json(request.headers.get("content-type", "")):
+    if not is_json_type(request.headers.get("content-type", "")):
         raise ProblemError(
             415,
             "The request body must be JSON: send it with 'Content-Type: application/json'.",

@@ -30,10 +30,10 @@ class Query:
         raw = self.text(name)
         if raw is None:
             return default
-        try:
-            value = int(raw)
-        except ValueError:
-            value = low - 1
+        # int() alone would take "1_000" and non-ASCII digits ("٣"), which ASP.NET refuses.
+        text = raw.strip()
+        digits = text[1:] if text[:1] in "+-" else text
+        value = int(text) if digits.isascii() and digits.isdigit() else low - 1
         if value < low or (high is not None and value > high):
             allowed = f"from {low} to {high}" if high is not None else f"of {low} or more"
             raise field_error(name, f"'{name}' must be a whole number {allowed}.")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from mock_puresms.domain.accounts import Account, WebhookSettings
+from mock_puresms.domain.contacts import Contact
+from mock_puresms.domain.groups import Group
 from mock_puresms.domain.messages import BatchSummary, Message
 from mock_puresms.domain.replies import Reply
 from mock_puresms.domain.timestamps import format_ms
@@ -75,6 +77,31 @@ def account_json(account: Account) -> dict[str, Any]:
         "name": account.name,
         "credits": account.credits,
         "webhooks": webhooks_json(account.webhooks),
+    }
+
+
+def contact_json(contact: Contact) -> dict[str, Any]:
+    return {
+        "id": contact.id,
+        "phoneNumber": contact.phone_number,
+        "firstName": contact.first_name,
+        "lastName": contact.last_name,
+        "email": contact.email,
+        "custom": dict(contact.custom),
+        "groupIds": list(contact.group_ids),
+        "optedOut": contact.opted_out,
+        "createdAt": format_ms(contact.created_at),
+        "updatedAt": format_ms(contact.updated_at),
+    }
+
+
+def group_json(group: Group) -> dict[str, Any]:
+    return {
+        "id": group.id,
+        "name": group.name,
+        "contactCount": group.contact_count,
+        "createdAt": format_ms(group.created_at),
+        "updatedAt": format_ms(group.updated_at),
     }
 
 

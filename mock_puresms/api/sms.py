@@ -10,11 +10,19 @@ from starlette.responses import Response
 from mock_puresms.api.auth import authenticate
 from mock_puresms.api.body import read_json
 from mock_puresms.api.paging import Query
-from mock_puresms.api.problems import ProblemError
+from mock_puresms.api.problems import ProblemError, field_error
 from mock_puresms.api.render import batch_json, message_json, page_json
 from mock_puresms.api.responses import json_response
-from mock_puresms.api.sms_requests import all_rejected, parse_bulk, parse_is_test, parse_single
-from mock_puresms.domain.accounts import InsufficientCredits
+from mock_puresms.api.sms_requests import (
+    BulkValidation,
+    all_rejected,
+    group_messages,
+    parse_bulk,
+    parse_group_send,
+    parse_is_test,
+    parse_single,
+)
+from mock_puresms.domain.accounts import Account, InsufficientCredits
 from mock_puresms.domain.errors import NotFound
 from mock_puresms.domain.phones import normalize_phone
 from mock_puresms.domain.sending import new_batch_reference
@@ -51,7 +59,29 @@ async def send_bulk(request: Request) -> Response:
     account = await authenticate(request)
     body = await read_json(request)
     is_test = parse_is_test(Query(request).text("isTest"))
-    bulk = parse_bulk(body)
+    return await send_many(request, account, parse_bulk(body), is_test)
+
+
+async def send_to_group(request: Request) -> Response:
+    """``POST /v1/Sms/SendToGroup``: one message per contact, answered like SendBulk."""
+    account = await authenticate(request)
+    body = await read_json(request)
+    is_test = parse_is_test(Query(request).text("isTest"))
+    envelope = parse_group_send(body)
+    contacts = await runtime_of(request).groups.members(account.id, envelope.group_id)
+    if not contacts:
+        raise field_error("groupId", f"The group '{envelope.group_id}' has no contacts.")
+    return await send_many(request, account, group_messages(envelope, contacts), is_test)
+
+
+async def send_many(
+    request: Request, account: Account, bulk: BulkValidation, is_test: bool
+) -> Response:
+    """Send the valid messages of a bulk-like request and answer as SendBulk does.
+
+    ``200`` when every message was accepted, ``207`` when some were, ``400`` when none
+    were, ``402`` when the credits cannot cover them all.
+    """
     if not bulk.request.items:
         raise all_rejected(bulk.errors)
     batch_reference = bulk.request.batch_reference or new_batch_reference()

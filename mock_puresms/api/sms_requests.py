@@ -13,8 +13,10 @@ from urllib.parse import urlsplit
 
 from mock_puresms.api.body import lowercase_keys
 from mock_puresms.api.problems import ProblemError, field_error, validation_error
+from mock_puresms.domain.contacts import Contact
 from mock_puresms.domain.encoding import MAX_SEGMENTS, measure
 from mock_puresms.domain.phones import PHONE_RULE, SENDER_RULE, is_valid_sender, normalize_phone
+from mock_puresms.domain.placeholders import fill, has_placeholders
 from mock_puresms.domain.sending import OutboundSms
 from mock_puresms.domain.timestamps import parse_iso
 
@@ -250,6 +252,71 @@ def parse_bulk(body: Any) -> BulkValidation:
             items.append(item)
             indexes.append(index)
     return BulkValidation(SendRequest(items, batch_reference, send_at), indexes, rejected)
+
+
+@dataclass(slots=True)
+class GroupSend:
+    """A valid ``POST /v1/Sms/SendToGroup`` envelope; ``content`` may hold placeholders."""
+
+    group_id: str
+    sender: str
+    content: str
+    batch_reference: str | None
+    receipt_url: str | None
+    send_at: int | None
+
+
+def parse_group_send(body: Any) -> GroupSend:
+    """A SendToGroup body; raises a ``400`` naming every bad field."""
+    fields = _as_object(body, "")
+    errors: Errors = {}
+    group_id = fields.get("groupid")
+    if group_id is None or group_id == "":
+        errors["groupId"] = ["'groupId' is required."]
+    elif not isinstance(group_id, str):
+        errors["groupId"] = ["'groupId' must be a string."]
+    sender = _optional_string(fields, "from", errors)
+    if sender is None and "from" not in errors:
+        errors["from"] = ["'from' is required."]
+    elif sender is not None and not is_valid_sender(sender):
+        errors["from"] = [f"'from' {SENDER_RULE}"]
+    content = _optional_string(fields, "content", errors)
+    if not content and "content" not in errors:
+        errors["content"] = ["'content' is required."]
+    batch_reference = _reference(fields, "batchReference", errors)
+    receipt_url = _url(fields, "deliveryReceiptUrl", errors)
+    send_at = _send_at(fields, errors)
+    if errors:
+        raise validation_error(errors)
+    assert isinstance(group_id, str) and sender is not None and content  # narrowed above
+    return GroupSend(group_id, sender, content, batch_reference, receipt_url, send_at)
+
+
+def group_messages(envelope: GroupSend, contacts: list[Contact]) -> BulkValidation:
+    """One message per contact, placeholders filled, each checked like a bulk message.
+
+    ``index`` is the contact's position in the group (oldest contact first).
+    """
+    template = envelope.content
+    personal = has_placeholders(template)
+    items: list[OutboundSms] = []
+    indexes: list[int] = []
+    rejected: list[tuple[int, Errors]] = []
+    for index, contact in enumerate(contacts):
+        content = fill(template, contact) if personal else template
+        item = _message(
+            {"to": contact.phone_number, "content": content},
+            envelope.sender,
+            None,
+            envelope.receipt_url,
+        )
+        if isinstance(item, dict):
+            rejected.append((index, item))
+        else:
+            items.append(item)
+            indexes.append(index)
+    request = SendRequest(items, envelope.batch_reference, envelope.send_at)
+    return BulkValidation(request, indexes, rejected)
 
 
 def all_rejected(rejected: list[tuple[int, Errors]]) -> ProblemError:

@@ -15,13 +15,14 @@ if TYPE_CHECKING:
     from mock_puresms.storage.base import Store
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Contact:
     """A stored contact; times are mock-clock epoch milliseconds.
 
-    Contacts are values: a change is a new ``Contact`` (``dataclasses.replace``) handed
-    to the store, which needs the previous value to keep its phone and group indexes.
-    ``custom`` is never changed after construction.
+    Contacts are values, never changed once made: a change is a new ``Contact``
+    (``dataclasses.replace``) handed to the store, which needs the previous value to keep
+    its phone and group indexes. Not ``frozen`` only because a frozen dataclass is several
+    times slower to build, and an import builds 15,000.
     """
 
     id: str
@@ -37,7 +38,7 @@ class Contact:
     updated_at: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ContactDraft:
     """Validated contact fields from a request; ``opted_out=None`` keeps the current value."""
 
@@ -106,7 +107,9 @@ class ContactService:
         if not await self._store.delete_contact(account_id, contact_id):
             raise NotFound(f"No contact with id '{contact_id}'.")
 
-    async def import_contacts(self, account_id: str, drafts: Sequence[ContactDraft]) -> ImportResult:
+    async def import_contacts(
+        self, account_id: str, drafts: Sequence[ContactDraft]
+    ) -> ImportResult:
         """Create or update (by phone number) every draft, in order, as one write.
 
         A later draft with the same number as an earlier one updates what the earlier

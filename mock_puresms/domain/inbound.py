@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from mock_puresms.domain.contacts import ContactService
 from mock_puresms.domain.events import EventBus, ReplyReceived
-from mock_puresms.domain.messages import new_reference
+from mock_puresms.domain.messages import Message, new_reference
 from mock_puresms.domain.replies import Reply, opt_change
 from mock_puresms.storage.base import Store
 
@@ -11,17 +12,29 @@ from mock_puresms.storage.base import Store
 class ReplyService:
     """Records inbound SMS for an account."""
 
-    def __init__(self, store: Store, events: EventBus) -> None:
+    def __init__(self, store: Store, events: EventBus, contacts: ContactService) -> None:
         self._store = store
         self._events = events
+        self._contacts = contacts
 
-    async def receive(self, account_id: str, from_: str, to: str, content: str, at: int) -> Reply:
+    async def receive(
+        self,
+        account_id: str,
+        from_: str,
+        to: str,
+        content: str,
+        at: int,
+        *,
+        answering: Message | None = None,
+    ) -> Reply:
         """Record that phone ``from_`` texted sender ``to`` at mock time ``at``.
 
-        ``inReplyTo`` is the newest message the account sent to that phone from that
-        sender; STOP-like words opt the phone out, START-like words back in.
+        ``inReplyTo`` is ``answering`` (a scripted reply answers one message), else the
+        newest message the account sent to that phone from that sender; STOP-like words
+        opt the phone out, START-like words back in, on the phone's contact (created by
+        a STOP when there is none).
         """
-        original = await self._store.latest_message(account_id, from_, to)
+        original = answering or await self._store.latest_message(account_id, from_, to)
         reply = Reply(
             reference=new_reference("R"),
             account_id=account_id,
@@ -36,6 +49,6 @@ class ReplyService:
         await self._store.add_reply(reply)
         change = opt_change(content)
         if change is not None:
-            await self._store.set_opted_out(account_id, from_, change)
+            await self._contacts.set_opted_out(account_id, from_, change, at)
         self._events.publish(ReplyReceived(reply))
         return reply

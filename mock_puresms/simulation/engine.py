@@ -92,7 +92,9 @@ class SimulationEngine:
 
     def detach(self, message: Message) -> None:
         """Drop the rest of a message's script: a status was forced on it."""
-        self._detached.add(message.reference)
+        # Scripts skip final messages anyway; only a forced non-final status needs noting.
+        if not message.is_final:
+            self._detached.add(message.reference)
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, MessagesCreated):
@@ -194,6 +196,8 @@ class SimulationEngine:
 
         async def reply(due: int) -> None:
             if generation == self._generation(account_id):
-                await self._replies.receive(account_id, phone, sender, content, due)
+                await self._replies.receive(
+                    account_id, phone, sender, content, due, answering=message
+                )
 
         self._scheduler.at(at + rule.after_ms, reply)

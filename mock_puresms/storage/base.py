@@ -2,7 +2,8 @@
 
 Every write method is one whole unit: it is applied entirely or not at all. Stores may
 hand out live ``Message`` and ``Account`` objects; after changing one, the domain calls
-``save_messages`` or ``save_account`` so a durable store can write it.
+``save_messages`` or ``save_account`` so a durable store can write it. Contacts, groups
+and tokens are immutable values: a change is a new value saved over the old one.
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from mock_puresms.domain.accounts import Account
+from mock_puresms.domain.contacts import Contact
+from mock_puresms.domain.groups import Group
 from mock_puresms.domain.messages import BatchSummary, Message
 from mock_puresms.domain.replies import Reply
 from mock_puresms.domain.statuses import DeliveryStatus
+from mock_puresms.domain.tokens import AccessToken
 
 T = TypeVar("T")
 
@@ -65,6 +69,25 @@ class ReplyQuery:
     page_size: int = 100
 
 
+@dataclass(frozen=True, slots=True)
+class ContactQuery:
+    """Filters of a contact list; ``search`` is a case-insensitive substring."""
+
+    account_id: str
+    search: str | None = None
+    group_id: str | None = None
+    opted_out: bool | None = None
+    page: int = 1
+    page_size: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class GroupQuery:
+    account_id: str
+    page: int = 1
+    page_size: int = 100
+
+
 class Store(Protocol):
     """Where the mock keeps its state."""
 
@@ -108,12 +131,71 @@ class Store(Protocol):
 
     async def query_replies(self, query: ReplyQuery) -> Page[Reply]: ...
 
-    async def set_opted_out(self, account_id: str, phone: str, opted_out: bool) -> None: ...
-
     async def opted_out(self, account_id: str, phones: Sequence[str]) -> set[str]:
-        """Which of ``phones`` have opted out of the account's messages."""
+        """Which of ``phones`` belong to contacts of the account that have opted out.
+
+        Called once per send with up to 15,000 phones: a set lookup per phone, not a scan.
+        """
         ...
 
+    # ---- contacts and groups ---------------------------------------------------------
+
+    async def get_contact(self, account_id: str, contact_id: str) -> Contact | None: ...
+
+    async def get_contacts(self, account_id: str, contact_ids: Iterable[str]) -> dict[str, Contact]:
+        """The account's contacts among ``contact_ids``, by id; unknown ids are left out."""
+        ...
+
+    async def contacts_by_phone(self, account_id: str, phones: Iterable[str]) -> dict[str, Contact]:
+        """The account's contacts with one of ``phones``, by phone number."""
+        ...
+
+    async def save_contacts(
+        self, contacts: Sequence[Contact], groups: Sequence[Group] = ()
+    ) -> None:
+        """Insert or replace contacts (by id) and groups (by id), as one unit.
+
+        A replaced contact keeps its place in the account's creation order. The caller
+        has checked that no two contacts of an account share a phone number.
+        """
+        ...
+
+    async def delete_contact(self, account_id: str, contact_id: str) -> bool:
+        """Delete a contact (and its group memberships); ``False`` if there was none."""
+        ...
+
+    async def query_contacts(self, query: ContactQuery) -> Page[Contact]:
+        """Newest first (by creation)."""
+        ...
+
+    async def group_contacts(self, account_id: str, group_id: str) -> list[Contact]:
+        """Every contact of a group, oldest first (by creation)."""
+        ...
+
+    async def save_group(self, group: Group) -> None:
+        """Insert or replace a group (by id)."""
+        ...
+
+    async def get_group(self, account_id: str, group_id: str) -> Group | None: ...
+
+    async def query_groups(self, query: GroupQuery) -> Page[Group]:
+        """Newest first (by creation)."""
+        ...
+
+    async def delete_group(
+        self, account_id: str, group_id: str, contacts: Sequence[Contact]
+    ) -> None:
+        """Delete a group and save ``contacts``, its former members without it, as one unit."""
+        ...
+
+    # ---- OAuth access tokens ---------------------------------------------------------
+
+    async def save_token(self, token: AccessToken) -> None: ...
+
+    async def get_token(self, digest: str) -> AccessToken | None: ...
+
+    async def delete_token(self, digest: str) -> None: ...
+
     async def reset(self, account_id: str | None = None) -> None:
-        """Forget messages, replies and opt-outs (of one account, or all)."""
+        """Forget messages, replies, contacts, groups and tokens (of one account, or all)."""
         ...

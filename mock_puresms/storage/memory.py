@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from typing import TypeVar
 
 from mock_puresms.domain.accounts import Account, InsufficientCredits
+from mock_puresms.domain.contacts import Contact
+from mock_puresms.domain.groups import Group
 from mock_puresms.domain.messages import BatchSummary, Message
 from mock_puresms.domain.replies import Reply
-from mock_puresms.storage.base import MessageQuery, Page, ReplyQuery, paginate
+from mock_puresms.domain.tokens import AccessToken
+from mock_puresms.storage.base import (
+    ContactQuery,
+    GroupQuery,
+    MessageQuery,
+    Page,
+    ReplyQuery,
+    paginate,
+)
 
 T = TypeVar("T")
 
@@ -45,7 +56,18 @@ class _Index:
 
 
 class _AccountData:
-    __slots__ = ("by_batch", "by_client_reference", "by_to", "messages", "opted_out", "replies")
+    __slots__ = (
+        "by_batch",
+        "by_client_reference",
+        "by_phone",
+        "by_to",
+        "contacts",
+        "groups",
+        "members",
+        "messages",
+        "opted_out",
+        "replies",
+    )
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
@@ -53,7 +75,59 @@ class _AccountData:
         self.by_client_reference = _Index()
         self.by_to = _Index()
         self.replies: list[Reply] = []
+        self.contacts: dict[str, Contact] = {}  # by id, in creation order
+        self.by_phone: dict[str, Contact] = {}
+        # Derived from the contacts, so a send checks each phone with one set lookup.
         self.opted_out: set[str] = set()
+        self.groups: dict[str, Group] = {}  # by id, in creation order
+        self.members: dict[str, set[str]] = {}  # group id -> contact ids
+
+    def put_contact(self, contact: Contact) -> None:
+        old = self.contacts.get(contact.id)
+        if old is not None:
+            self._unindex(old, keep=contact.group_ids)
+        self.contacts[contact.id] = contact
+        self.by_phone[contact.phone_number] = contact
+        if contact.opted_out:
+            self.opted_out.add(contact.phone_number)
+        for group_id in contact.group_ids:
+            self.members.setdefault(group_id, set()).add(contact.id)
+
+    def remove_contact(self, contact_id: str) -> bool:
+        old = self.contacts.pop(contact_id, None)
+        if old is None:
+            return False
+        self._unindex(old, keep=())
+        return True
+
+    def _unindex(self, old: Contact, keep: tuple[str, ...]) -> None:
+        if self.by_phone.get(old.phone_number) is old:
+            del self.by_phone[old.phone_number]
+        self.opted_out.discard(old.phone_number)
+        for group_id in old.group_ids:
+            if group_id not in keep and (members := self.members.get(group_id)) is not None:
+                members.discard(old.id)
+
+    def counted(self, group: Group) -> Group:
+        """The group as stored, with its current member count."""
+        count = len(self.members.get(group.id, ()))
+        return group if group.contact_count == count else replace(group, contact_count=count)
+
+
+def _search(text: str) -> Callable[[Contact], bool]:
+    """A case-insensitive substring test on the names, email and phone number."""
+    needle = text.casefold()
+    digits = needle.removeprefix("+")
+
+    def matches(contact: Contact) -> bool:
+        return (
+            (bool(digits) and digits in contact.phone_number)
+            or needle in (contact.first_name or "").casefold()
+            or needle in (contact.last_name or "").casefold()
+            or needle in (contact.email or "").casefold()
+        )
+
+    return matches
 
 
 class MemoryStore:
@@ -67,6 +141,7 @@ class MemoryStore:
         self._data: dict[str, _AccountData] = {}
         self._messages: dict[str, Message] = {}
         self._replies: dict[str, Reply] = {}
+        self._tokens: dict[str, AccessToken] = {}
 
     def _account_data(self, account_id: str) -> _AccountData:
         data = self._data.get(account_id)
@@ -189,24 +264,102 @@ class MemoryStore:
         )
         return paginate(matches, query.page, query.page_size)
 
-    async def set_opted_out(self, account_id: str, phone: str, opted_out: bool) -> None:
-        numbers = self._account_data(account_id).opted_out
-        if opted_out:
-            numbers.add(phone)
-        else:
-            numbers.discard(phone)
-
     async def opted_out(self, account_id: str, phones: Sequence[str]) -> set[str]:
         data = self._data.get(account_id)
         if data is None or not data.opted_out:
             return set()
         return data.opted_out.intersection(phones)
 
+    async def get_contact(self, account_id: str, contact_id: str) -> Contact | None:
+        data = self._data.get(account_id)
+        return data.contacts.get(contact_id) if data is not None else None
+
+    async def get_contacts(self, account_id: str, contact_ids: Iterable[str]) -> dict[str, Contact]:
+        data = self._data.get(account_id)
+        if data is None:
+            return {}
+        contacts = data.contacts
+        return {cid: contacts[cid] for cid in contact_ids if cid in contacts}
+
+    async def contacts_by_phone(self, account_id: str, phones: Iterable[str]) -> dict[str, Contact]:
+        data = self._data.get(account_id)
+        if data is None or not data.by_phone:
+            return {}
+        by_phone = data.by_phone
+        return {phone: by_phone[phone] for phone in phones if phone in by_phone}
+
+    async def save_contacts(
+        self, contacts: Sequence[Contact], groups: Sequence[Group] = ()
+    ) -> None:
+        for contact in contacts:
+            self._account_data(contact.account_id).put_contact(contact)
+        for group in groups:
+            self._account_data(group.account_id).groups[group.id] = group
+
+    async def delete_contact(self, account_id: str, contact_id: str) -> bool:
+        data = self._data.get(account_id)
+        return data is not None and data.remove_contact(contact_id)
+
+    async def query_contacts(self, query: ContactQuery) -> Page[Contact]:
+        data = self._data.get(query.account_id)
+        contacts = reversed(data.contacts.values()) if data is not None else iter(())
+        checks: list[Callable[[Contact], bool]] = []
+        if query.group_id is not None:
+            checks.append(lambda c: query.group_id in c.group_ids)
+        if query.opted_out is not None:
+            checks.append(lambda c: c.opted_out == query.opted_out)
+        if query.search is not None:
+            checks.append(_search(query.search))
+        matches = (c for c in contacts if all(check(c) for check in checks))
+        return paginate(matches, query.page, query.page_size)
+
+    async def group_contacts(self, account_id: str, group_id: str) -> list[Contact]:
+        data = self._data.get(account_id)
+        members = data.members.get(group_id) if data is not None else None
+        if data is None or not members:
+            return []
+        # Creation order, from the account's contacts: a set of ids keeps none.
+        return [c for c in data.contacts.values() if c.id in members]
+
+    async def save_group(self, group: Group) -> None:
+        self._account_data(group.account_id).groups[group.id] = group
+
+    async def get_group(self, account_id: str, group_id: str) -> Group | None:
+        data = self._data.get(account_id)
+        group = data.groups.get(group_id) if data is not None else None
+        return data.counted(group) if data is not None and group is not None else None
+
+    async def query_groups(self, query: GroupQuery) -> Page[Group]:
+        data = self._data.get(query.account_id)
+        if data is None:
+            return paginate((), query.page, query.page_size)
+        page = paginate(reversed(data.groups.values()), query.page, query.page_size)
+        return replace(page, items=[data.counted(group) for group in page.items])
+
+    async def delete_group(
+        self, account_id: str, group_id: str, contacts: Sequence[Contact]
+    ) -> None:
+        data = self._account_data(account_id)
+        for contact in contacts:
+            data.put_contact(contact)
+        data.groups.pop(group_id, None)
+        data.members.pop(group_id, None)
+
+    async def save_token(self, token: AccessToken) -> None:
+        self._tokens[token.digest] = token
+
+    async def get_token(self, digest: str) -> AccessToken | None:
+        return self._tokens.get(digest)
+
+    async def delete_token(self, digest: str) -> None:
+        self._tokens.pop(digest, None)
+
     async def reset(self, account_id: str | None = None) -> None:
         if account_id is None:
             self._clear()
             return
         self._accounts.pop(account_id, None)
+        self._tokens = {d: t for d, t in self._tokens.items() if t.account_id != account_id}
         data = self._data.pop(account_id, None)
         if data is None:
             return

@@ -369,7 +369,9 @@ def test_empty_string_does_not_fall_back_to_the_batch_value(mock: Mock, field: s
     assert response.status_code == 207, response.text
     result = response.json()
     assert [m["index"] for m in result["messages"]] == [1]
-    assert result["errors"] == [{"index": 0, "errors": {field: result["errors"][0]["errors"][field]}}]
+    assert result["errors"] == [
+        {"index": 0, "errors": {field: result["errors"][0]["errors"][field]}}
+    ]
     assert stored_count(mock) == 1
 
 
@@ -507,9 +509,7 @@ def test_deleting_a_batch_leaves_messages_that_are_no_longer_scheduled(mock: Moc
 
 
 def test_cancelled_batch_messages_stay_deleted_after_their_send_at(mock: Mock) -> None:
-    result = bulk_ok(
-        mock, {"messages": [GOOD], "sendAt": future(mock, 10), "batchReference": "b3"}
-    )
+    result = bulk_ok(mock, {"messages": [GOOD], "sendAt": future(mock, 10), "batchReference": "b3"})
     mock.v1("DELETE", "/v1/Sms/Batch/b3")
 
     mock.advance(60)

@@ -220,9 +220,12 @@ def test_paging_parameter_names_are_case_insensitive(mock: Mock) -> None:
         ("pageSize", "-5"),
         ("pageSize", "abc"),
         ("pageSize", "1.5"),
+        ("pageSize", "1_0"),  # Python's int() takes it; ASP.NET Core does not
+        ("pageSize", "\u0663"),  # ARABIC-INDIC DIGIT THREE
         ("page", "0"),
         ("page", "-1"),
         ("page", "abc"),
+        ("page", "2_0"),
     ],
 )
 def test_out_of_range_paging_is_400_keyed_by_the_parameter(

@@ -209,7 +209,7 @@ def test_to_is_stored_and_returned_without_plus(mock: Mock, given: str, stored: 
         "+44-7700-900100",
         "++447700900100",
         "٤٤٧٧٠٠٩٠٠١٠٠",  # Arabic-Indic digits
-        "４４７７００９００１００",  # full-width digits
+        "".join(chr(0xFF10 + int(d)) for d in "447700900100"),  # full-width digits
         "4477009001²",  # superscript two
         "+",
         "",
@@ -392,6 +392,23 @@ def test_send_at_now_or_in_the_past_creates_an_accepted_message(
     assert message["sendAt"] == send_at
 
 
+@pytest.mark.parametrize(
+    ("given", "rendered"),
+    [
+        ("0001-01-01T00:00:00Z", "0001-01-01T00:00:00.000Z"),
+        ("0999-06-01T12:30:00+01:00", "0999-06-01T11:30:00.000Z"),
+        ("9999-12-31T23:59:59.999Z", "9999-12-31T23:59:59.999Z"),
+    ],
+)
+def test_send_at_at_the_ends_of_the_range_is_rendered_as_iso_8601(
+    mock: Mock, given: str, rendered: str
+) -> None:
+    message = mock.send(sendAt=given)
+
+    assert message["sendAt"] == rendered
+    assert mock.message(message["reference"])["sendAt"] == rendered
+
+
 def test_scheduled_message_becomes_accepted_at_its_send_at(mock: Mock) -> None:
     message = mock.send(sendAt=iso(clock_now(mock) + timedelta(seconds=30)))
 
@@ -483,9 +500,7 @@ def test_send_without_a_json_content_type_is_415(mock: Mock, content_type: str |
 @pytest.mark.parametrize(
     "content_type", ["application/json; charset=utf-8", "Application/JSON", "application/json;"]
 )
-def test_json_content_type_may_carry_a_charset_and_any_case(
-    mock: Mock, content_type: str
-) -> None:
+def test_json_content_type_may_carry_a_charset_and_any_case(mock: Mock, content_type: str) -> None:
     response = mock.v1(
         "POST",
         SEND,

@@ -1,0 +1,109 @@
+"""Order and isolation: a later receipt of a message is never received before an earlier
+one, whatever the receiver does; a dead URL does not hold up a healthy one.
+API.md section 4.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from webhook_receiver import Receiver, attempt_offsets, closed_port_url, deliveries, set_webhooks
+
+if TYPE_CHECKING:
+    from conftest import Mock
+
+ENROUTE, DELIVERED = 1, 2
+
+
+def first_received_statuses(receiver: Receiver) -> dict[str, list[int]]:
+    """Per reference, the statuses in the order the receiver first accepted each (200)."""
+    seen: dict[str, list[int]] = {}
+    for receipt in receiver.receipts(ok_only=True):
+        statuses = seen.setdefault(receipt["reference"], [])
+        if receipt["deliveryStatus"] not in statuses:
+            statuses.append(receipt["deliveryStatus"])
+    return seen
+
+
+def delivery_with(items: list[dict[str, Any]], status: int) -> dict[str, Any]:
+    (found,) = [d for d in items if d["body"][0]["deliveryStatus"] == status]
+    return found
+
+
+def test_later_receipt_waits_while_an_earlier_one_is_retried(
+    configured: Callable[..., Mock], receiver: Receiver
+) -> None:
+    """Enroute fails at 1.25 s and is retried at 6.25 s; Delivered (ready at 3.25 s)
+    must not reach the receiver before that retry succeeds."""
+    mock = configured("webhooks: {firstRetry: 5s}\n")
+    set_webhooks(mock, receipts=receiver.url_for("/r"))
+    created = mock.send()["createdAt"]
+    receiver.respond_with(500)
+    mock.advance(4)
+
+    assert [(post.json[0]["deliveryStatus"], post.answered) for post in receiver.posts()] == [
+        (ENROUTE, 500)
+    ]
+    waiting = delivery_with(deliveries(mock), DELIVERED)
+    assert waiting["state"] == "pending"
+    assert waiting["attempts"] == []
+
+    mock.advance(10)
+    assert [(post.json[0]["deliveryStatus"], post.answered) for post in receiver.posts()] == [
+        (ENROUTE, 500),
+        (ENROUTE, 200),
+        (DELIVERED, 200),
+    ]
+    items = deliveries(mock)
+    assert attempt_offsets(delivery_with(items, ENROUTE), created) == [1.25, 6.25]
+    assert attempt_offsets(delivery_with(items, DELIVERED), created) == [6.25]
+
+
+def test_per_message_order_holds_while_the_receiver_flaps(
+    configured: Callable[..., Mock], receiver: Receiver
+) -> None:
+    """Small batches, a receiver failing every other POST, first retries slower than
+    the lifecycle: every message's statuses still arrive Enroute first, none is lost."""
+    mock = configured("webhooks: {maxBatch: 2, firstRetry: 4s}\n")
+    set_webhooks(mock, receipts=receiver.url_for("/flappy"))
+    receiver.respond_in_turn(*[500, 200] * 60)
+    references = [mock.send(to=f"4477009002{i:02d}")["reference"] for i in range(8)]
+    mock.advance(0.5)
+    references += [mock.send(to=f"4477009003{i:02d}")["reference"] for i in range(8)]
+    mock.advance(120)
+
+    assert any(not post.ok for post in receiver.posts())
+    received = first_received_statuses(receiver)
+    assert received == {reference: [ENROUTE, DELIVERED] for reference in references}
+    assert {d["state"] for d in deliveries(mock)} == {"delivered"}
+
+
+def test_dead_url_does_not_delay_a_healthy_one(
+    configured: Callable[..., Mock], receiver: Receiver
+) -> None:
+    mock = configured(
+        "accounts:\n"
+        "  - name: healthy\n"
+        "    apiKeys: [healthy-key]\n"
+        f"    webhooks: {{deliveryReceiptUrl: '{receiver.url_for('/healthy')}'}}\n"
+        "  - name: dead\n"
+        "    apiKeys: [dead-key]\n"
+        f"    webhooks: {{deliveryReceiptUrl: '{closed_port_url()}'}}\n"
+    )
+    dead = [mock.send(key="dead-key", to=f"4477009004{i:02d}")["reference"] for i in range(3)]
+    healthy = mock.send(key="healthy-key", to="447700900500")
+    mock.advance(1.5)
+    assert [r["deliveryStatus"] for r in receiver.receipts()] == [ENROUTE]
+    mock.advance(2)
+    assert [r["deliveryStatus"] for r in receiver.receipts()] == [ENROUTE, DELIVERED]
+    mock.advance(60)
+
+    on_time = deliveries(mock, url=receiver.url_for("/healthy"))
+    assert sorted(attempt_offsets(d, healthy["createdAt"]) for d in on_time) == [[1.25], [3.25]]
+    assert {d["state"] for d in on_time} == {"delivered"}
+    failing = [d for d in deliveries(mock) if d["account"] != on_time[0]["account"]]
+    assert {r["reference"] for d in failing for r in d["body"]} == set(dead)
+    assert {d["state"] for d in failing} == {"pending"}
+    assert all(a["error"] for d in failing for a in d["attempts"])
+    assert len(receiver.posts()) == 2
