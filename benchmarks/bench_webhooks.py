@@ -40,6 +40,23 @@ from _harness import HERE, _raw_post, free_port, mock_command, serve
 MAX_BATCH = 100
 SCENARIO = "name: one-change\ndefault: {lifecycle: [{status: Delivered, after: 1s}]}\n"
 
+# The mock's command under cProfile: uvicorn re-raises SIGTERM once it has shut down, so
+# the stats are written from a handler for it (``python -m cProfile`` would be killed).
+PROFILED = """\
+import cProfile, signal, sys
+from mock_puresms.cli import main
+profiler = cProfile.Profile()
+def stop(*_):
+    raise SystemExit(0)
+signal.signal(signal.SIGTERM, stop)
+profiler.enable()
+try:
+    main(sys.argv[2:])
+finally:
+    profiler.disable()
+    profiler.dump_stats(sys.argv[1])
+"""
+
 # --- The receiver: a tiny ASGI app run by uvicorn in its own process ------------------
 
 _counts = {"posts": 0, "receipts": 0}
@@ -306,7 +323,7 @@ def main() -> int:
             port, "--clock", "virtual", "--config", str(config), "--scenario", str(scenario)
         )
         if args.profile is not None:
-            command[1:1] = ["-m", "cProfile", "-o", str(args.profile)]
+            command[1:3] = ["-c", PROFILED, str(args.profile)]
         with (
             serve(command, port, "/_mock/health") as mock,
             httpx.Client(base_url=mock.base_url, timeout=900) as client,

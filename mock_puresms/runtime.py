@@ -97,6 +97,7 @@ def build_runtime(
     contacts = ContactService(store, clock.now)
     replies = ReplyService(store, events, contacts)
     engine = SimulationEngine(scheduler, messages, replies, scenario)
+    messages.use_planner(engine.plan)
     events.subscribe(engine)
     webhooks = WebhookDispatcher(
         scheduler,

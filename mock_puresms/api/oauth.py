@@ -99,7 +99,7 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     client_id, colon, secret = decoded.partition(":")
     if not colon:
         raise _invalid_client("The Basic credentials must be 'client_id:client_secret'.")
-    return unquote_plus(client_id), unquote_plus(secret)
+    return client_id, secret
 
 
 def _client_credentials(request: Request, form: Mapping[str, str]) -> tuple[str, str]:
@@ -132,6 +132,7 @@ def _check_scope(form: Mapping[str, str]) -> None:
 
 async def token(request: Request) -> Response:
     """``POST /connect/token``: an access token for the client's account."""
+    runtime = runtime_of(request)
     try:
         form = await _read_form(request)
         grant_type = form.get("grant_type")
@@ -143,7 +144,6 @@ async def token(request: Request) -> Response:
                 f"The grant type '{grant_type}' is not supported; use 'client_credentials'.",
             )
         client_id, secret = _client_credentials(request, form)
-        runtime = runtime_of(request)
         account = await runtime.accounts.by_client(client_id, secret)
         if account is None:
             raise _invalid_client("The client is unknown or its secret is wrong.")

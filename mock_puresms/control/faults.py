@@ -155,7 +155,9 @@ def parse_fault(body: Mapping[str, Any]) -> Fault:
     has_body = body.get("body") is not None
     if has_body and status is None:
         errors["body"] = ["'body' needs a 'status' to answer with."]
-    headers = body.get("headers") or {}
+    headers = body.get("headers")
+    if headers is None:
+        headers = {}
     if not isinstance(headers, dict) or not all(
         isinstance(k, str)
         and isinstance(v, str)

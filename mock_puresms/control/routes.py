@@ -24,7 +24,6 @@ from mock_puresms.api.sms import message_query
 from mock_puresms.control.events import EventStreamResponse
 from mock_puresms.control.faults import parse_fault
 from mock_puresms.domain.accounts import Account
-from mock_puresms.domain.errors import Conflict
 from mock_puresms.domain.messages import Message
 from mock_puresms.domain.phones import normalize_phone
 from mock_puresms.domain.statuses import DeliveryStatus
@@ -225,11 +224,15 @@ async def force_status(request: Request) -> Response:
     message = await runtime.store.get_message(reference)
     if message is None:
         raise ProblemError(404, f"No message with reference '{reference}'.")
-    try:
-        await runtime.messages.change_status(message, status, runtime.clock.now())
-    except Conflict as exc:
-        raise ProblemError(409, str(exc)) from exc
+    if message.is_final:
+        raise ProblemError(
+            409,
+            f"Message '{reference}' is already {message.status.label} "
+            "and a final status never changes.",
+        )
+    # Detached first, so the dropped script is stored with the forced status.
     runtime.engine.detach(message)
+    await runtime.messages.change_status(message, status, runtime.clock.now())
     return json_response(message_json(message))
 
 

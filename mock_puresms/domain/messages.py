@@ -34,6 +34,8 @@ class HistoryEntry(NamedTuple):
     at: int
 
 
+PlannedStep = tuple[DeliveryStatus, int]
+
 # ``new_entry(HistoryEntry, (status, at))`` skips the NamedTuple's Python-level __new__,
 # which costs a 15,000-message bulk send several milliseconds.
 new_entry = tuple.__new__
@@ -62,6 +64,12 @@ class Message:
     receipt_url: str | None = None
     send_at: int | None = None
     history: list[HistoryEntry] = field(default_factory=list)
+    # The simulation's plan, kept with the message so a durable store can resume it:
+    # the steps still to come (status, delay after the previous one), when the next is
+    # due, and the scripted reply (delay after delivery, content) it will get, if any.
+    pending: tuple[PlannedStep, ...] = ()
+    next_due: int | None = None
+    reply_plan: tuple[int, str] | None = None
 
     @property
     def updated_at(self) -> int:

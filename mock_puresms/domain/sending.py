@@ -39,10 +39,21 @@ def new_batch_reference() -> str:
 class MessageService:
     """Creates messages and moves them between statuses, publishing what happened."""
 
-    def __init__(self, store: Store, events: EventBus, now: Callable[[], int]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        events: EventBus,
+        now: Callable[[], int],
+    ) -> None:
         self._store = store
         self._events = events
         self._now = now
+        self._plan: Callable[[Sequence[Message]], None] | None = None
+
+    def use_planner(self, plan: Callable[[Sequence[Message]], None]) -> None:
+        """The simulation's hook: decides each new message's fate before it is stored,
+        so the plan is stored with it."""
+        self._plan = plan
 
     async def send(
         self,
@@ -91,6 +102,8 @@ class MessageService:
                     history=[new_entry(HistoryEntry, (status, now))],
                 )
             )
+        if self._plan is not None:
+            self._plan(messages)
         await self._store.add_messages(messages, cost)
         self._events.publish(MessagesCreated(messages))
         for message in messages:
@@ -104,6 +117,10 @@ class MessageService:
         if message is None or message.account_id != account_id:
             raise NotFound(f"No message with reference '{reference}'.")
         return message
+
+    async def save(self, message: Message) -> None:
+        """Store a change to a message that is not a status change (its plan)."""
+        await self._store.save_messages([message], status_changed=False)
 
     async def change_status(self, message: Message, status: DeliveryStatus, at: int) -> None:
         """Move a message on and publish the receipt; ``Conflict`` if it is final."""

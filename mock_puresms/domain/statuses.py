@@ -45,7 +45,7 @@ class DeliveryStatus(IntEnum):
             raise ValueError(_INVALID)
         if isinstance(value, str):
             text = value.strip()
-            if text.isdigit() and 0 <= int(text) <= 9:
+            if text.isascii() and text.isdigit() and 0 <= int(text) <= 9:
                 return cls(int(text))
             found = _BY_NAME.get(text.lower())
             if found is not None:

@@ -1,18 +1,21 @@
 """The simulation: gives each accepted message its scripted lifecycle and its replies.
 
-It subscribes to domain events and schedules work on the scheduler; it changes state
-only through the domain services, so every change is published like any other.
+``plan`` runs inside a send, before the messages are stored: it draws each message's
+lifecycle and writes it onto the message (``pending``, ``next_due``, ``reply_plan``),
+so the plan is stored with the message and a durable store can ``resume`` it after a
+restart. Events then schedule the steps. The engine changes state only through the
+domain services, so every change is published like any other.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import partial
 
 from mock_puresms.domain.events import Event, MessagesCreated, StatusChanged
 from mock_puresms.domain.inbound import ReplyService
-from mock_puresms.domain.messages import Message
+from mock_puresms.domain.messages import Message, PlannedStep
 from mock_puresms.domain.sending import MessageService
 from mock_puresms.domain.statuses import DeliveryStatus
 from mock_puresms.simulation.scenarios import Lifecycle, Scenario
@@ -20,26 +23,25 @@ from mock_puresms.simulation.scheduler import Scheduler
 
 _SIMULATED = frozenset({DeliveryStatus.ACCEPTED, DeliveryStatus.SCHEDULED})
 
+Steps = tuple[PlannedStep, ...]
+
 
 class _Script:
-    """The remaining steps of one lifecycle, shared by the messages of one request
-    that drew it: a 15,000-message bulk send is a handful of scheduler entries."""
+    """Messages that follow the same remaining steps, due at the same time.
 
-    __slots__ = ("account_id", "generation", "lifecycle", "messages", "scenario", "step")
+    The messages of one request that drew the same lifecycle share one script, so a
+    15,000-message bulk send is a handful of scheduler entries. A message follows the
+    script while its ``pending`` is the script's very ``steps`` object: forcing a status
+    replaces it, which detaches the message without any bookkeeping here.
+    """
 
-    def __init__(
-        self,
-        messages: list[Message],
-        lifecycle: Lifecycle,
-        scenario: Scenario,
-        generation: int,
-    ) -> None:
-        self.messages = messages
-        self.account_id = messages[0].account_id
+    __slots__ = ("account_id", "generation", "messages", "steps")
+
+    def __init__(self, account_id: str, steps: Steps, generation: int) -> None:
+        self.messages: list[Message] = []
+        self.steps = steps
+        self.account_id = account_id
         self.generation = generation
-        self.lifecycle = lifecycle
-        self.scenario = scenario
-        self.step = 0
 
 
 class SimulationEngine:
@@ -57,10 +59,7 @@ class SimulationEngine:
         self._replies = replies
         self._scenario = scenario
         self._rng = self._new_rng(scenario)
-        # Messages whose script was dropped (a forced status) while steps were pending.
-        self._detached: set[str] = set()
-        # Which scenario scripted each in-flight message, for its scripted replies.
-        self._scripted_by: dict[str, Scenario] = {}
+        self._steps_of: dict[int, tuple[Lifecycle, Steps]] = {}
         # Bumped when an account is reset, so its pending scripts and replies lapse.
         self._generations: dict[str, int] = {}
 
@@ -78,10 +77,9 @@ class SimulationEngine:
         self._rng = self._new_rng(scenario)
 
     def reset(self) -> None:
-        """Forget every script (the scheduler is cleared by the caller) and reseed."""
-        self._detached.clear()
-        self._scripted_by.clear()
+        """Reseed (the scheduler is cleared by the caller)."""
         self._rng = self._new_rng(self._scenario)
+        self._generations = {key: value + 1 for key, value in self._generations.items()}
 
     def forget_account(self, account_id: str) -> None:
         """Let the pending scripts and scripted replies of one account lapse."""
@@ -91,113 +89,133 @@ class SimulationEngine:
         return self._generations.get(account_id, 0)
 
     def detach(self, message: Message) -> None:
-        """Drop the rest of a message's script: a status was forced on it."""
-        # Scripts skip final messages anyway; only a forced non-final status needs noting.
-        if not message.is_final:
-            self._detached.add(message.reference)
+        """Drop the rest of a message's script: a status is being forced on it."""
+        message.pending = ()
+        message.next_due = None
 
-    def __call__(self, event: Event) -> None:
-        if isinstance(event, MessagesCreated):
-            self._on_created(event.messages)
-        elif isinstance(event, StatusChanged) and event.status is DeliveryStatus.DELIVERED:
-            self._on_delivered(event.message, event.at)
+    # -- planning -------------------------------------------------------------------
 
-    def _on_created(self, messages: Sequence[Message]) -> None:
+    def _steps(self, lifecycle: Lifecycle) -> Steps:
+        # One shared tuple per lifecycle object: scripts are grouped by identity.
+        known = self._steps_of.get(id(lifecycle))
+        if known is None or known[0] is not lifecycle:
+            known = (lifecycle, tuple((step.status, step.after_ms) for step in lifecycle))
+            self._steps_of[id(lifecycle)] = known
+        return known[1]
+
+    def plan(self, messages: Sequence[Message]) -> None:
+        """Draw the fate of newly created messages, in request order (repeatable)."""
         scenario = self._scenario
         rng = self._rng
-        # One script per (start time, lifecycle): the messages of one request share their
-        # start, so a bulk send becomes one script per distinct outcome.
-        scripts: dict[tuple[int, int], _Script] = {}
-        # Draw in request order so the same requests give the same outcomes.
+        has_replies = bool(scenario.replies)
         for message in messages:
             if message.status not in _SIMULATED:
                 continue
-            lifecycle = scenario.lifecycle_for(message, rng)
-            key = (self._start_of(message), id(lifecycle))
-            script = scripts.get(key)
-            if script is None:
-                generation = self._generation(message.account_id)
-                scripts[key] = _Script([message], lifecycle, scenario, generation)
+            steps = self._steps(scenario.lifecycle_for(message, rng))
+            if not steps:
+                continue
+            message.pending = steps
+            if message.status is DeliveryStatus.SCHEDULED and message.send_at is not None:
+                message.next_due = message.send_at
             else:
+                message.next_due = message.created_at + steps[0][1]
+            if has_replies:
+                # What a reply rule matches never changes, so the reply is decided now.
+                rule = scenario.reply_for(message)
+                if rule is not None:
+                    message.reply_plan = (rule.after_ms, rule.content)
+
+    # -- scheduling -----------------------------------------------------------------
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, MessagesCreated):
+            self.resume(event.messages)
+        elif isinstance(event, StatusChanged) and event.status is DeliveryStatus.DELIVERED:
+            self._on_delivered(event.message, event.at)
+
+    def resume(self, messages: Iterable[Message]) -> None:
+        """Schedule the planned steps (and owed scripted replies) of these messages."""
+        scripts: dict[tuple[str, int, Steps], _Script] = {}
+        for message in messages:
+            if message.is_final:
+                continue
+            if message.next_due is not None and message.pending:
+                # Grouping by value re-shares the steps of messages loaded from disk.
+                key = (message.account_id, message.next_due, message.pending)
+                script = scripts.get(key)
+                if script is None:
+                    generation = self._generation(message.account_id)
+                    script = scripts[key] = _Script(message.account_id, message.pending, generation)
+                message.pending = script.steps
                 script.messages.append(message)
-            if scenario.replies and scenario.reply_for(message) is not None:
-                # What a reply rule matches never changes, so decide now which messages
-                # can be answered; only those are remembered until delivery.
-                self._scripted_by[message.reference] = scenario
-        for (start, _), script in scripts.items():
+        for (_, due, _), script in scripts.items():
             if script.messages[0].status is DeliveryStatus.SCHEDULED:
-                self._scheduler.at(start, partial(self._accept, script))
+                self._scheduler.at(due, partial(self._accept, script))
             else:
-                self._schedule_next(script, start)
+                self._scheduler.at(due, partial(self._run_step, script))
 
-    @staticmethod
-    def _start_of(message: Message) -> int:
-        if message.status is DeliveryStatus.SCHEDULED and message.send_at is not None:
-            return message.send_at
-        return message.created_at
+    def resume_replies(self, messages: Iterable[Message]) -> None:
+        """Schedule the scripted replies owed by delivered messages (after a restart)."""
+        for message in messages:
+            if message.reply_plan is not None and message.status is DeliveryStatus.DELIVERED:
+                delivered_at = next(
+                    entry.at
+                    for entry in reversed(message.history)
+                    if entry.status is DeliveryStatus.DELIVERED
+                )
+                self._on_delivered(message, delivered_at)
 
-    def _schedule_next(self, script: _Script, previous: int) -> None:
-        if script.step < len(script.lifecycle) and script.messages:
-            step = script.lifecycle[script.step]
-            self._scheduler.at(previous + step.after_ms, partial(self._run_step, script))
-        else:
-            self._finish(script)
-
-    async def _accept(self, script: _Script, due: int) -> None:
-        live = self._live(script)
-        await self._messages.advance_statuses(
-            [m for m in live if m.status is DeliveryStatus.SCHEDULED], DeliveryStatus.ACCEPTED, due
-        )
-        script.messages = [m for m in live if m.status is DeliveryStatus.ACCEPTED]
-        self._schedule_next(script, due)
-
-    async def _run_step(self, script: _Script, due: int) -> None:
-        step = script.lifecycle[script.step]
-        script.step += 1
-        script.messages = self._live(script)
-        await self._messages.advance_statuses(script.messages, step.status, due)
-        self._schedule_next(script, due)
-
-    def _live(self, script: _Script) -> list[Message]:
-        """The script's messages still following it: not final, not forced elsewhere."""
+    def _live(self, script: _Script, status: DeliveryStatus | None = None) -> list[Message]:
+        """The script's messages still following it (and in ``status``, when given)."""
         if script.generation != self._generation(script.account_id):
             return []
-        detached = self._detached
-        live = []
-        for message in script.messages:
-            if message.reference in detached or message.status.is_final:
-                detached.discard(message.reference)
-                self._scripted_by.pop(message.reference, None)
-            else:
-                live.append(message)
-        return live
+        steps = script.steps
+        return [
+            m
+            for m in script.messages
+            if m.pending is steps
+            and not m.status.is_final
+            and (status is None or m.status is status)
+        ]
 
-    def _finish(self, script: _Script) -> None:
-        for message in script.messages:
-            self._detached.discard(message.reference)
-            if message.status is not DeliveryStatus.DELIVERED:
-                self._scripted_by.pop(message.reference, None)
+    def _advance_plan(self, live: list[Message], script: _Script, due: int, rest: Steps) -> None:
+        next_due = due + rest[0][1] if rest else None
+        for message in live:
+            message.pending = rest
+            message.next_due = next_due
+        script.messages = live
+        script.steps = rest
+        if next_due is not None and live:
+            self._scheduler.at(next_due, partial(self._run_step, script))
+
+    async def _accept(self, script: _Script, due: int) -> None:
+        """A scheduled send falls due: Accepted now, its lifecycle counts from here."""
+        live = self._live(script, DeliveryStatus.SCHEDULED)
+        self._advance_plan(live, script, due, script.steps)
+        await self._messages.advance_statuses(live, DeliveryStatus.ACCEPTED, due)
+
+    async def _run_step(self, script: _Script, due: int) -> None:
+        live = self._live(script)
+        status = script.steps[0][0]
+        # The plan moves on before the change is saved, so both are stored together.
+        self._advance_plan(live, script, due, script.steps[1:])
+        await self._messages.advance_statuses(live, status, due)
 
     def _on_delivered(self, message: Message, at: int) -> None:
-        scenario = self._scripted_by.pop(message.reference, None)
-        if scenario is None:
+        plan = message.reply_plan
+        if plan is None:
             return
-        rule = scenario.reply_for(message)
-        if rule is None:
-            return
-        account_id, phone, sender, content = (
-            message.account_id,
-            message.to,
-            message.sender,
-            rule.content,
-        )
-
+        after_ms, content = plan
+        account_id = message.account_id
         generation = self._generation(account_id)
 
         async def reply(due: int) -> None:
-            if generation == self._generation(account_id):
-                await self._replies.receive(
-                    account_id, phone, sender, content, due, answering=message
-                )
+            if generation != self._generation(account_id) or message.reply_plan is None:
+                return
+            message.reply_plan = None
+            await self._messages.save(message)
+            await self._replies.receive(
+                account_id, message.to, message.sender, content, due, answering=message
+            )
 
-        self._scheduler.at(at + rule.after_ms, reply)
+        self._scheduler.at(at + after_ms, reply)

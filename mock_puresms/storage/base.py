@@ -103,8 +103,14 @@ class Store(Protocol):
         """
         ...
 
-    async def save_messages(self, messages: Sequence[Message]) -> None:
-        """Persist the current state of messages changed since they were stored."""
+    async def save_messages(
+        self, messages: Sequence[Message], *, status_changed: bool = True
+    ) -> None:
+        """Persist the current state of messages changed since they were stored.
+
+        With ``status_changed`` each message's last history entry is a new status
+        change (a receipt is owed for it); otherwise only its plan changed.
+        """
         ...
 
     async def get_message(self, reference: str) -> Message | None: ...

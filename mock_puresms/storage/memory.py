@@ -174,7 +174,9 @@ class MemoryStore:
             by_to.add(message.to, message)
         data.messages.extend(messages)
 
-    async def save_messages(self, messages: Sequence[Message]) -> None:
+    async def save_messages(
+        self, messages: Sequence[Message], *, status_changed: bool = True
+    ) -> None:
         # Live objects were changed in place: nothing to write.
         return None
 

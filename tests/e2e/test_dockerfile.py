@@ -342,5 +342,7 @@ def test_the_image_steps_install_serve_with_extra_flags_and_pass_the_healthcheck
     finally:
         process.send_signal(signal.SIGTERM)  # what `docker stop` sends
         output = process.communicate(timeout=30)[0].decode()
-    assert process.returncode == 0, output
+    # uvicorn shuts down gracefully, then re-raises the signal (exit status 143 in Docker).
+    assert process.returncode in (0, -signal.SIGTERM), output
+    assert "Application shutdown complete" in output
     assert _health(healthcheck, venv, env) == 1
