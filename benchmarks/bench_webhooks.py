@@ -43,9 +43,9 @@ SCENARIO = "name: one-change\ndefault: {lifecycle: [{status: Delivered, after: 1
 # The mock's command under cProfile: uvicorn re-raises SIGTERM once it has shut down, so
 # the stats are written from a handler for it (``python -m cProfile`` would be killed).
 PROFILED = """\
-import cProfile, signal, sys
+import cProfile, signal, sys, time
 from mock_puresms.cli import main
-profiler = cProfile.Profile()
+profiler = cProfile.Profile(time.process_time)
 def stop(*_):
     raise SystemExit(0)
 signal.signal(signal.SIGTERM, stop)

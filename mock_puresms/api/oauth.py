@@ -99,7 +99,7 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     client_id, colon, secret = decoded.partition(":")
     if not colon:
         raise _invalid_client("The Basic credentials must be 'client_id:client_secret'.")
-    return client_id, secret
+    return unquote_plus(client_id), unquote_plus(secret)
 
 
 def _client_credentials(request: Request, form: Mapping[str, str]) -> tuple[str, str]:

@@ -436,3 +436,13 @@ def test_reset_of_one_account_forgets_only_its_contacts(mock: Mock) -> None:
 
     assert len(listed(mock)) == 1
     assert mock.v1("GET", "/v1/Contacts", key="other").json()["totalCount"] == 0
+
+
+def test_a_scripted_stop_reply_opts_the_phone_out(mock: Mock) -> None:
+    # The default scenario's 447700900006 is delivered after 3 s and replies STOP 5 s later.
+    mock.send(to="447700900006")
+    mock.advance(9)
+
+    [contact] = listed(mock, optedOut="true")
+    assert contact["phoneNumber"] == "447700900006"
+    assert mock.send(to="447700900006")["deliveryStatusName"] == "Skipped"
