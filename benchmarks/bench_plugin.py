@@ -94,7 +94,9 @@ def end_to_end(tests: int, rounds: int) -> tuple[float, float]:
         # One plain test that also starts the session server, so only resets differ.
         (folder / "test_with.py").write_text(body)
         (folder / "test_without.py").write_text(
-            plain + "\n" + textwrap.dedent("""
+            plain
+            + "\n"
+            + textwrap.dedent("""
                 def test_server(puresms_server):
                     pass
             """)

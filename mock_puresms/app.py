@@ -64,13 +64,12 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime.control.closing.reopen()
-        runtime.scheduler.start()
+        await runtime.start()
         try:
             yield
         finally:
             runtime.control.close()
-            await runtime.scheduler.stop()
-            await runtime.webhooks.close()
+            await runtime.stop()
 
     app = Starlette(
         routes=[*v1_routes(), *control_routes(), *docs_routes()],

@@ -23,6 +23,7 @@ from mock_puresms.simulation.scenarios import load_scenario
 from mock_puresms.simulation.scheduler import Scheduler
 from mock_puresms.storage.base import Store
 from mock_puresms.storage.memory import MemoryStore
+from mock_puresms.storage.sqlite import SqliteStore
 from mock_puresms.webhooks.dispatcher import WebhookDispatcher
 
 
@@ -46,6 +47,28 @@ class Runtime:
     tokens: TokenService
 
     control: ControlState
+
+    async def start(self) -> None:
+        """Load what a durable store kept and carry on from there; start the clock."""
+        recovered = await self.store.open()
+        if recovered.clock is not None and isinstance(self.clock, VirtualClock):
+            self.clock.resume_at(recovered.clock)
+        self.engine.resume(recovered.in_flight)
+        self.engine.resume_replies(recovered.in_flight)
+        self.webhooks.resume(recovered.receipts, recovered.deliveries)
+        self.scheduler.start()
+
+    async def stop(self) -> None:
+        await self.scheduler.stop()
+        await self.webhooks.close()
+        if isinstance(self.clock, VirtualClock):
+            await self.store.save_clock(self.clock.now())
+        await self.store.close()
+
+    async def advance(self, milliseconds: int) -> None:
+        """Move the virtual clock (``ClockNotVirtual`` on a real one) and remember it."""
+        await self.scheduler.advance(milliseconds)
+        await self.store.save_clock(self.clock.now())
 
     async def reset(self, account_id: str | None = None) -> None:
         """Forget state (of one account, or all); configuration and scenario stay."""
@@ -90,7 +113,7 @@ def build_runtime(
     config = config if config is not None else settings.load_config()
     scenario = load_scenario(settings.scenario)
     clock: Clock = VirtualClock() if settings.clock == "virtual" else RealClock(settings.time_scale)
-    store = MemoryStore()
+    store: Store = SqliteStore(settings.db) if settings.db is not None else MemoryStore()
     events = EventBus()
     scheduler = Scheduler(clock)
     messages = MessageService(store, events, clock.now)
@@ -104,6 +127,7 @@ def build_runtime(
         store.get_account,
         config.webhooks,
         reply_json,
+        store.save_deliveries,
         transport=webhook_transport,
         publish=events.publish,
     )

@@ -24,6 +24,7 @@ from mock_puresms.api.sms import message_query
 from mock_puresms.control.events import EventStreamResponse
 from mock_puresms.control.faults import parse_fault
 from mock_puresms.domain.accounts import Account
+from mock_puresms.domain.deliveries import Delivery
 from mock_puresms.domain.messages import Message
 from mock_puresms.domain.phones import normalize_phone
 from mock_puresms.domain.statuses import DeliveryStatus
@@ -38,7 +39,6 @@ from mock_puresms.simulation.scenarios import (
 )
 from mock_puresms.simulation.scheduler import ClockNotVirtual
 from mock_puresms.storage.base import paginate
-from mock_puresms.webhooks.deliveries import Delivery
 
 _YAML_TYPES = ("application/yaml", "text/yaml", "application/x-yaml", "text/x-yaml")
 
@@ -107,7 +107,7 @@ async def advance_clock(request: Request) -> Response:
     if seconds > 10 * 366 * 86400:
         raise field_error("seconds", "'seconds' must be at most ten years.")
     try:
-        await runtime.scheduler.advance(round(seconds * 1000))
+        await runtime.advance(round(seconds * 1000))
     except ClockNotVirtual as exc:
         raise ProblemError(
             409, "The clock is real; start the mock with '--clock virtual' to advance it."

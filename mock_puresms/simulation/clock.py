@@ -62,6 +62,10 @@ class VirtualClock:
         if instant > self._now:
             self._now = instant
 
+    def resume_at(self, instant: int) -> None:
+        """Stand where a previous run left the clock (``--db``), even if that is earlier."""
+        self._now = instant
+
     def wall_seconds_until(self, due: int) -> float:
         # Virtual time never arrives by waiting.
         return float("inf") if due > self._now else 0.0

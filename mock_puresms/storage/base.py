@@ -9,11 +9,12 @@ and tokens are immutable values: a change is a new value saved over the old one.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
 from mock_puresms.domain.accounts import Account
 from mock_puresms.domain.contacts import Contact
+from mock_puresms.domain.deliveries import Delivery
 from mock_puresms.domain.groups import Group
 from mock_puresms.domain.messages import BatchSummary, Message
 from mock_puresms.domain.replies import Reply
@@ -88,8 +89,36 @@ class GroupQuery:
     page_size: int = 100
 
 
+@dataclass(frozen=True, slots=True)
+class Recovered:
+    """What a durable store hands back at start-up for the mock to carry on."""
+
+    clock: int | None = None  # where the virtual clock stood
+    in_flight: list[Message] = field(default_factory=list)  # messages with a plan
+    receipts: list[tuple[Message, int]] = field(default_factory=list)  # (message, history index)
+    deliveries: list[Delivery] = field(default_factory=list)  # unfinished, oldest first
+
+
 class Store(Protocol):
     """Where the mock keeps its state."""
+
+    async def open(self) -> Recovered:
+        """Load what a previous run left (nothing for a memory store)."""
+        ...
+
+    async def close(self) -> None: ...
+
+    async def save_clock(self, now: int) -> None:
+        """Remember where the virtual clock stands."""
+        ...
+
+    async def save_deliveries(
+        self, deliveries: Sequence[Delivery], flushed: Sequence[tuple[str, int]] = ()
+    ) -> None:
+        """Persist webhook deliveries' current state, as one unit with the receipts
+        (message reference, history index) they were made from, which are no longer owed.
+        """
+        ...
 
     async def get_account(self, account_id: str) -> Account | None: ...
 

@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from mock_puresms.domain.accounts import Account, InsufficientCredits
 from mock_puresms.domain.contacts import Contact
+from mock_puresms.domain.deliveries import Delivery
 from mock_puresms.domain.groups import Group
 from mock_puresms.domain.messages import BatchSummary, Message
 from mock_puresms.domain.replies import Reply
@@ -18,6 +19,7 @@ from mock_puresms.storage.base import (
     GroupQuery,
     MessageQuery,
     Page,
+    Recovered,
     ReplyQuery,
     paginate,
 )
@@ -148,6 +150,21 @@ class MemoryStore:
         if data is None:
             data = self._data[account_id] = _AccountData()
         return data
+
+    async def open(self) -> Recovered:
+        return Recovered()
+
+    async def close(self) -> None:
+        return None
+
+    async def save_clock(self, now: int) -> None:
+        return None
+
+    async def save_deliveries(
+        self, deliveries: Sequence[Delivery], flushed: Sequence[tuple[str, int]] = ()
+    ) -> None:
+        # The dispatcher holds its deliveries; only a durable store writes them down.
+        return None
 
     async def get_account(self, account_id: str) -> Account | None:
         return self._accounts.get(account_id)

@@ -15,7 +15,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -24,13 +24,13 @@ import httpx
 import orjson
 
 from mock_puresms.domain.accounts import Account
+from mock_puresms.domain.deliveries import Attempt, Delivery, DeliveryKind, DeliveryState
 from mock_puresms.domain.events import Event, ReplyReceived, StatusChanged, WebhookAttempted
 from mock_puresms.domain.messages import Message
 from mock_puresms.domain.replies import Reply
 from mock_puresms.domain.statuses import DeliveryStatus
 from mock_puresms.settings import WebhookTuning
 from mock_puresms.simulation.scheduler import Scheduler
-from mock_puresms.webhooks.deliveries import Attempt, Delivery, DeliveryKind, DeliveryState
 from mock_puresms.webhooks.signing import signature
 
 log = logging.getLogger("mock_puresms.webhooks")
@@ -38,6 +38,7 @@ log = logging.getLogger("mock_puresms.webhooks")
 MAX_CONCURRENT_POSTS = 32
 
 AccountLookup = Callable[[str], Awaitable[Account | None]]
+SaveDeliveries = Callable[[Sequence[Delivery], Sequence[tuple[str, int]]], Awaitable[None]]
 RenderReply = Callable[[Reply], dict[str, Any]]
 
 
@@ -45,6 +46,7 @@ RenderReply = Callable[[Reply], dict[str, Any]]
 class _Receipt:
     message: Message
     status: DeliveryStatus
+    position: int  # the index of the status change in the message's history
 
 
 def receipt_json(message: Message, status: DeliveryStatus) -> dict[str, object]:
@@ -74,6 +76,7 @@ class WebhookDispatcher:
         accounts: AccountLookup,
         tuning: WebhookTuning,
         render_reply: RenderReply,
+        save: SaveDeliveries,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         publish: Callable[[Event], None] | None = None,
@@ -81,6 +84,7 @@ class WebhookDispatcher:
         self._scheduler = scheduler
         self._get_account = accounts
         self._render_reply = render_reply
+        self._save = save
         self._tuning = tuning
         self._transport = transport
         self._publish = publish
@@ -99,7 +103,9 @@ class WebhookDispatcher:
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, StatusChanged):
-            self._pending_receipts.append(_Receipt(event.message, event.status))
+            message = event.message
+            position = len(message.history) - 1
+            self._pending_receipts.append(_Receipt(message, event.status, position))
             if self._flush_due is None:
                 self._flush_due = event.at + self._tuning.batch_window_ms
                 self._scheduler.at(self._flush_due, partial(self._flush, self._generation))
@@ -130,12 +136,17 @@ class WebhookDispatcher:
             if url is not None:
                 by_url.setdefault((message.account_id, url), []).append(receipt)
         size = self._tuning.max_batch
+        created: list[Delivery] = []
         for (account_id, url), group in by_url.items():
             for start in range(0, len(group), size):
                 chunk = group[start : start + size]
                 body = orjson.dumps([receipt_json(r.message, r.status) for r in chunk])
                 references = tuple(r.message.reference for r in chunk)
-                self._add(account_id, url, "receipts", body, due, references)
+                created.append(self._add(account_id, url, "receipts", body, due, references))
+        # One unit: the deliveries exist exactly when their receipts stop being owed.
+        await self._save(created, [(r.message.reference, r.position) for r in receipts])
+        for delivery in created:
+            self._schedule_attempt(delivery, due)
 
     async def _send_reply(self, event: ReplyReceived, due: int) -> None:
         reply = event.reply
@@ -144,7 +155,9 @@ class WebhookDispatcher:
         if url is None:
             return
         body = orjson.dumps(self._render_reply(reply))
-        self._add(reply.account_id, url, "reply", body, due, ())
+        delivery = self._add(reply.account_id, url, "reply", body, due, ())
+        await self._save([delivery], ())
+        self._schedule_attempt(delivery, due)
 
     # -- deliveries -----------------------------------------------------------------
 
@@ -176,7 +189,6 @@ class WebhookDispatcher:
                 delivery.blocked_by.add(earlier)
                 earlier.dependents.append(delivery)
             latest[key] = delivery
-        self._schedule_attempt(delivery, now)
         return delivery
 
     def _schedule_attempt(self, delivery: Delivery, at: int) -> None:
@@ -247,13 +259,14 @@ class WebhookDispatcher:
             self._publish(WebhookAttempted(delivery.id, delivery.url, len(delivery.attempts)))
         if status == 200:
             self._finish(delivery, "delivered")
-            return
-        now = max(due, self._scheduler.clock.now())
-        retry_at = now + backoff_ms(self._tuning, len(delivery.attempts))
-        if retry_at - delivery.created_at > self._tuning.max_age_ms:
-            self._finish(delivery, "failed")
         else:
-            self._schedule_attempt(delivery, retry_at)
+            now = max(due, self._scheduler.clock.now())
+            retry_at = now + backoff_ms(self._tuning, len(delivery.attempts))
+            if retry_at - delivery.created_at > self._tuning.max_age_ms:
+                self._finish(delivery, "failed")
+            else:
+                self._schedule_attempt(delivery, retry_at)
+        await self._save([delivery], ())
 
     def _finish(self, delivery: Delivery, state: DeliveryState) -> None:
         delivery.state = state
@@ -269,6 +282,31 @@ class WebhookDispatcher:
                 dependent.waiting = False
                 self._schedule_attempt(dependent, max(now, dependent.next_attempt_at or now))
         delivery.dependents.clear()
+
+    # -- restart ---------------------------------------------------------------------
+
+    def resume(
+        self, receipts: Sequence[tuple[Message, int]], deliveries: Sequence[Delivery]
+    ) -> None:
+        """Carry on after a restart: owed receipts and unfinished deliveries, in order."""
+        now = self._scheduler.clock.now()
+        for delivery in deliveries:
+            self._deliveries[delivery.id] = delivery
+            for reference in delivery.references:
+                key = (delivery.url, reference)
+                earlier = self._latest.get(key)
+                if earlier is not None and not earlier.finished:
+                    delivery.blocked_by.add(earlier)
+                    earlier.dependents.append(delivery)
+                self._latest[key] = delivery
+            due = delivery.next_attempt_at if delivery.next_attempt_at is not None else now
+            self._schedule_attempt(delivery, due)
+        for message, position in receipts:
+            status = message.history[position].status
+            self._pending_receipts.append(_Receipt(message, status, position))
+        if self._pending_receipts and self._flush_due is None:
+            self._flush_due = now
+            self._scheduler.at(now, partial(self._flush, self._generation))
 
     # -- control ---------------------------------------------------------------------
 

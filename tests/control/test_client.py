@@ -102,7 +102,7 @@ def test_set_status_takes_any_form_and_errors_name_the_tool(
     with pytest.raises(MockPureSMSError, match=r"^mock-puresms: POST .* answered 409") as caught:
         mock.set_status(reference, DeliveryStatus.DELIVERED)
     assert caught.value.status == 409
-    with pytest.raises(ValueError, match="^mock-puresms: 'Sent' is not a delivery status"):
+    with pytest.raises(ValueError, match=r"^mock-puresms: 'Sent' is not a delivery status"):
         mock.set_status(reference, "Sent")
 
 
@@ -141,9 +141,7 @@ def test_faults_round_trip(mock: ControlClient, v1: httpx.Client) -> None:
     assert mock.clear_faults() == 2
 
 
-def test_use_scenario_takes_a_name_a_path_or_text(
-    mock: ControlClient, tmp_path: Path
-) -> None:
+def test_use_scenario_takes_a_name_a_path_or_text(mock: ControlClient, tmp_path: Path) -> None:
     yaml_text = "name: mine\ndefault:\n  lifecycle: [{status: Expired, after: 1s}]\n"
     file = tmp_path / "mine.yaml"
     file.write_text(yaml_text)
@@ -236,7 +234,7 @@ class _ClosingHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     served = 0
 
-    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+    def do_GET(self) -> None:
         type(self).served += 1
         body = b'{"status": "ok"}'
         self.send_response(200)

@@ -82,10 +82,10 @@ def listen(server: ServerThread) -> Iterator[Callable[[], Listener]]:
         return listener
 
     yield start
-    for listener, thread in listeners:
+    for listener, _ in listeners:
         listener.stop.set()
     server.stop()
-    for listener, thread in listeners:
+    for _, thread in listeners:
         thread.join(5)
 
 

@@ -201,11 +201,16 @@ def test_a_reset_forgets_the_faults(mock: Mock) -> None:
         ({"method": "POST", "path": "/v1/Sms/Send", "delayMs": 400_000}, "delayMs"),
         ({"method": "POST", "path": "/v1/Sms/Send", "delayMs": 10, "body": {}}, "body"),
         ({"method": "POST", "path": "/v1/Sms/Send", "status": 503, "headers": []}, "headers"),
+        ({"method": "GET", "path": "/v1/Account", "status": 503, "headers": {"X": 1}}, "headers"),
         (
-            {"method": "POST", "path": "/v1/Sms/Send", "status": 503,
-             "headers": {"Content-Length": "1"}},
+            {"method": "GET", "path": "/v1/Account", "status": 503, "headers": {"X": "\n"}},
             "headers",
-        ),  # fmt: skip
+        ),
+        (
+            {"method": "GET", "path": "/v1/Account", "status": 503, "headers": {"Connection": "x"}},
+            "headers",
+        ),
+        ({"method": "GET", "path": "/v1/Account", "delayMs": 5, "headers": {"X": "y"}}, "headers"),
     ],
 )
 def test_invalid_faults_are_a_400_naming_the_field(

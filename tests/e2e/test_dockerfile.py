@@ -162,9 +162,7 @@ def test_every_copied_path_exists_and_is_not_dockerignored(
 
 
 def test_the_scenarios_ship_inside_the_copied_package(instructions: list[Instruction]) -> None:
-    copied = {
-        source for i in instructions if i.keyword == "COPY" for source in i.args.split()[:-1]
-    }
+    copied = {source for i in instructions if i.keyword == "COPY" for source in i.args.split()[:-1]}
     assert "mock_puresms" in copied
     shipped = sorted(p.stem for p in (ROOT / "mock_puresms" / "scenarios").glob("*.yaml"))
     assert {"default", "realistic", "failures", "slow", "replies"} <= set(shipped)

@@ -145,9 +145,7 @@ def test_after_the_marked_ones(puresms):
 
 
 def scenarios_seen(result: pytest.RunResult) -> list[str]:
-    return [
-        line.split("SCENARIO=")[1] for line in result.outlines if "SCENARIO=" in line
-    ]
+    return [line.split("SCENARIO=")[1] for line in result.outlines if "SCENARIO=" in line]
 
 
 def test_the_marker_picks_the_scenario_of_one_test(project: pytest.Pytester) -> None:

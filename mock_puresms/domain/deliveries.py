@@ -1,4 +1,7 @@
-"""A webhook delivery: one POST body bound for one URL, and every attempt to send it."""
+"""A webhook delivery: one POST body bound for one URL, and every attempt to send it.
+
+Plain data, so stores can keep deliveries; the webhooks package does the sending.
+"""
 
 from __future__ import annotations
 
