@@ -31,6 +31,12 @@ def _serve_parser(commands: Any) -> None:
     serve.add_argument("--time-scale", type=float, help="speed of the real clock (default 1.0)")
     serve.add_argument("--db", type=Path, help="keep all state in SQLite at this path")
     serve.add_argument("--config", type=Path, help="config file with accounts and webhooks")
+    serve.add_argument(
+        "--retention", help="keep finished messages this long, e.g. 7d (default: for ever)"
+    )
+    serve.add_argument(
+        "--max-messages", type=int, help="keep at most this many messages (oldest finished go)"
+    )
     serve.add_argument("--admin-token", help="protect /_mock routes with this bearer token")
     serve.add_argument(
         "--log-level",

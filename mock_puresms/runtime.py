@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from dataclasses import dataclass
 
 import httpx
@@ -26,6 +29,11 @@ from mock_puresms.storage.memory import MemoryStore
 from mock_puresms.storage.sqlite import SqliteStore
 from mock_puresms.webhooks.dispatcher import WebhookDispatcher
 
+log = logging.getLogger("mock_puresms")
+
+# How often (wall time) retention runs; also after every advance of a virtual clock.
+PRUNE_INTERVAL_SECONDS = 10.0
+
 
 @dataclass(slots=True)
 class Runtime:
@@ -47,6 +55,26 @@ class Runtime:
     tokens: TokenService
 
     control: ControlState
+    pruner: asyncio.Task[None] | None = None
+
+    async def prune(self) -> int:
+        """Apply ``--retention`` and ``--max-messages``; returns the messages removed."""
+        retention = self.settings.retention_ms
+        if retention is None and self.settings.max_messages is None:
+            return 0
+        cutoff = self.clock.now() - retention if retention is not None else None
+        removed = await self.store.prune(cutoff, self.settings.max_messages)
+        if cutoff is not None:
+            await self.store.delete_deliveries(self.webhooks.prune(cutoff))
+        return removed
+
+    async def _prune_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(PRUNE_INTERVAL_SECONDS)
+            try:
+                await self.prune()
+            except Exception:
+                log.exception("pruning old messages failed")
 
     async def start(self) -> None:
         """Load what a durable store kept and carry on from there; start the clock."""
@@ -57,8 +85,16 @@ class Runtime:
         self.engine.resume_replies(recovered.in_flight)
         self.webhooks.resume(recovered.receipts, recovered.deliveries)
         self.scheduler.start()
+        if self.settings.retention is not None or self.settings.max_messages is not None:
+            await self.prune()
+            self.pruner = asyncio.get_running_loop().create_task(self._prune_periodically())
 
     async def stop(self) -> None:
+        if self.pruner is not None:
+            self.pruner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.pruner
+            self.pruner = None
         await self.scheduler.stop()
         await self.webhooks.close()
         if isinstance(self.clock, VirtualClock):
@@ -69,6 +105,7 @@ class Runtime:
         """Move the virtual clock (``ClockNotVirtual`` on a real one) and remember it."""
         await self.scheduler.advance(milliseconds)
         await self.store.save_clock(self.clock.now())
+        await self.prune()
 
     async def reset(self, account_id: str | None = None) -> None:
         """Forget state (of one account, or all); configuration and scenario stay."""

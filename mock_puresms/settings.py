@@ -136,10 +136,25 @@ class Settings(BaseSettings):
     """SQLite file holding all state; in memory when unset."""
     config: Path | None = None
     """Config file with accounts and webhook tuning."""
+    retention: str | None = None
+    """Keep finished messages, replies and webhook deliveries this long (``7d``)."""
+    max_messages: int | None = Field(default=None, ge=1)
+    """Keep at most this many messages, deleting the oldest finished ones first."""
     admin_token: str | None = None
     """When set, every ``/_mock`` route but health needs ``Authorization: Bearer <token>``."""
     log_level: Literal["critical", "error", "warning", "info", "debug", "trace"] = "info"
     """uvicorn's log level."""
+
+    @field_validator("retention")
+    @classmethod
+    def _check_retention(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)  # raises ValueError with the reason
+        return value
+
+    @property
+    def retention_ms(self) -> int | None:
+        return parse_duration(self.retention) if self.retention is not None else None
 
     def load_config(self) -> ConfigFile:
         """The config file's contents, or the defaults when none is given."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -49,13 +50,22 @@ class Mock:
         return result
 
 
+@pytest.fixture(params=["memory", "sqlite"])
+def store_kind(request: pytest.FixtureRequest) -> str:
+    """Every in-process test runs on both stores: they must behave the same."""
+    kind: str = request.param
+    return kind
+
+
 @pytest.fixture
-def make_mock() -> Iterator[Callable[..., Mock]]:
+def make_mock(store_kind: str, tmp_path: Path) -> Iterator[Callable[..., Mock]]:
     """Build in-process mocks from settings (virtual clock unless told otherwise)."""
     clients: list[TestClient] = []
 
     def make(**settings: Any) -> Mock:
         settings.setdefault("clock", "virtual")
+        if store_kind == "sqlite":
+            settings.setdefault("db", tmp_path / f"mock-{len(clients)}.db")
         client = TestClient(create_app(Settings(**settings)))
         client.__enter__()
         clients.append(client)

@@ -231,6 +231,16 @@ class Store(Protocol):
 
     async def delete_token(self, digest: str) -> None: ...
 
+    async def prune(self, finished_before: int | None, max_messages: int | None) -> int:
+        """Retention: delete finished messages, oldest first, that finished before
+        ``finished_before`` or exceed ``max_messages`` (and replies received before
+        ``finished_before``); returns how many messages went."""
+        ...
+
+    async def delete_deliveries(self, ids: Sequence[str]) -> None:
+        """Forget finished webhook deliveries (retention)."""
+        ...
+
     async def reset(self, account_id: str | None = None) -> None:
         """Forget messages, replies, contacts, groups and tokens (of one account, or all)."""
         ...

@@ -84,6 +84,15 @@ class _AccountData:
         self.groups: dict[str, Group] = {}  # by id, in creation order
         self.members: dict[str, set[str]] = {}  # group id -> contact ids
 
+    def keep_messages(self, kept: dict[str, Message]) -> None:
+        """Drop every message not in ``kept`` and rebuild the indexes (retention)."""
+        self.messages = [m for m in self.messages if m.reference in kept]
+        self.by_batch, self.by_client_reference, self.by_to = _Index(), _Index(), _Index()
+        for message in self.messages:
+            self.by_batch.add(message.batch_reference, message)
+            self.by_client_reference.add(message.client_reference, message)
+            self.by_to.add(message.to, message)
+
     def put_contact(self, contact: Contact) -> None:
         old = self.contacts.get(contact.id)
         if old is not None:
@@ -363,6 +372,62 @@ class MemoryStore:
             data.put_contact(contact)
         data.groups.pop(group_id, None)
         data.members.pop(group_id, None)
+
+    # ---- retention -------------------------------------------------------------------
+
+    def prunable(self, finished_before: int | None, max_messages: int | None) -> list[Message]:
+        """The messages retention removes: finished ones, oldest first, that finished
+        before ``finished_before`` or are beyond ``max_messages``. A message still owed
+        a scripted reply is kept until it has had it."""
+        excess = len(self._messages) - max_messages if max_messages is not None else 0
+        if excess <= 0 and finished_before is None:
+            return []
+        doomed: list[Message] = []
+        for message in self._messages.values():  # oldest first
+            if not message.status.is_final or message.reply_plan is not None:
+                continue
+            old = finished_before is not None and message.updated_at < finished_before
+            if old or excess > 0:
+                doomed.append(message)
+                excess -= 1
+            elif finished_before is None:
+                break
+        return doomed
+
+    def forget_messages(self, messages: Sequence[Message]) -> None:
+        touched: set[str] = set()
+        for message in messages:
+            if self._messages.pop(message.reference, None) is not None:
+                touched.add(message.account_id)
+        for account_id in touched:
+            data = self._data.get(account_id)
+            if data is not None:
+                data.keep_messages(self._messages)
+
+    def prunable_replies(self, received_before: int | None) -> list[Reply]:
+        if received_before is None:
+            return []
+        return [r for r in self._replies.values() if r.received_at < received_before]
+
+    def forget_replies(self, replies: Sequence[Reply]) -> None:
+        touched: set[str] = set()
+        for reply in replies:
+            if self._replies.pop(reply.reference, None) is not None:
+                touched.add(reply.account_id)
+        for account_id in touched:
+            data = self._data.get(account_id)
+            if data is not None:
+                data.replies = [r for r in data.replies if r.reference in self._replies]
+
+    async def prune(self, finished_before: int | None, max_messages: int | None) -> int:
+        messages = self.prunable(finished_before, max_messages)
+        replies = self.prunable_replies(finished_before)
+        self.forget_messages(messages)
+        self.forget_replies(replies)
+        return len(messages)
+
+    async def delete_deliveries(self, ids: Sequence[str]) -> None:
+        return None
 
     async def save_token(self, token: AccessToken) -> None:
         self._tokens[token.digest] = token

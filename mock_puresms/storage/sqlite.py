@@ -409,6 +409,31 @@ class SqliteStore(MemoryStore):
         )
         await super().delete_token(digest)
 
+    async def prune(self, finished_before: int | None, max_messages: int | None) -> int:
+        messages = self.prunable(finished_before, max_messages)
+        replies = self.prunable_replies(finished_before)
+        if not messages and not replies:
+            return 0
+        gone = [(m.reference,) for m in messages]
+        gone_replies = [(r.reference,) for r in replies]
+
+        def unit(connection: sqlite3.Connection) -> None:
+            connection.executemany("DELETE FROM messages WHERE reference = ?", gone)
+            connection.executemany("DELETE FROM outbox WHERE reference = ?", gone)
+            connection.executemany("DELETE FROM replies WHERE reference = ?", gone_replies)
+
+        await self.writer.write(unit)
+        self.forget_messages(messages)
+        self.forget_replies(replies)
+        return len(messages)
+
+    async def delete_deliveries(self, ids: Sequence[str]) -> None:
+        rows = [(delivery_id,) for delivery_id in ids]
+        if rows:
+            await self.writer.write(
+                lambda c: c.executemany("DELETE FROM deliveries WHERE id = ?", rows)
+            )
+
     async def reset(self, account_id: str | None = None) -> None:
         def unit(connection: sqlite3.Connection) -> None:
             for table in _ACCOUNT_TABLES:

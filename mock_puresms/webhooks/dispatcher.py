@@ -327,6 +327,15 @@ class WebhookDispatcher:
             ):
                 yield delivery
 
+    def prune(self, finished_before: int) -> list[str]:
+        """Retention: forget finished deliveries created before ``finished_before``."""
+        gone = [
+            d.id for d in self._deliveries.values() if d.finished and d.created_at < finished_before
+        ]
+        for delivery_id in gone:
+            del self._deliveries[delivery_id]
+        return gone
+
     def reset(self, account_id: str | None = None) -> None:
         """Forget deliveries (of one account, or all) and stop their retries."""
         if account_id is None:

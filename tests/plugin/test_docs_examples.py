@@ -24,7 +24,7 @@ def examples() -> dict[str, str]:
 
 
 def test_the_docs_have_runnable_examples() -> None:
-    assert {"test_order_sms.py", "test_resilience.py"} <= set(examples())
+    assert {"test_example_order_sms.py", "test_example_resilience.py"} <= set(examples())
 
 
 @pytest.mark.parametrize("name", sorted(examples()))

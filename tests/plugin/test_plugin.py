@@ -32,7 +32,7 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
 
 def test_a_test_using_only_the_fixtures_passes_end_to_end(project: pytest.Pytester) -> None:
     project.makepyfile(
-        test_end_to_end="""
+        test_tmp_end_to_end="""
         import httpx
 
         def test_x(puresms, webhook_sink):
@@ -64,7 +64,7 @@ def test_a_test_using_only_the_fixtures_passes_end_to_end(project: pytest.Pytest
 
 def test_faults_make_a_real_client_see_503_twice_then_succeed(project: pytest.Pytester) -> None:
     project.makepyfile(
-        test_faults="""
+        test_tmp_faults="""
         import httpx
 
         def test_retry(puresms):
@@ -89,7 +89,7 @@ def test_faults_make_a_real_client_see_503_twice_then_succeed(project: pytest.Py
 
 def test_tests_are_isolated_from_each_other(project: pytest.Pytester) -> None:
     project.makepyfile(
-        test_isolation="""
+        test_tmp_isolation="""
         import httpx
         import pytest
 
@@ -149,7 +149,7 @@ def scenarios_seen(result: pytest.RunResult) -> list[str]:
 
 
 def test_the_marker_picks_the_scenario_of_one_test(project: pytest.Pytester) -> None:
-    project.makepyfile(test_probe=SCENARIO_PROBE)
+    project.makepyfile(test_tmp_probe=SCENARIO_PROBE)
 
     result = project.runpytest("-s")
 
@@ -158,7 +158,7 @@ def test_the_marker_picks_the_scenario_of_one_test(project: pytest.Pytester) -> 
 
 
 def test_the_option_picks_the_scenario_and_the_marker_wins(project: pytest.Pytester) -> None:
-    project.makepyfile(test_probe=SCENARIO_PROBE)
+    project.makepyfile(test_tmp_probe=SCENARIO_PROBE)
 
     result = project.runpytest("-s", "--puresms-scenario=failures")
 
@@ -168,7 +168,7 @@ def test_the_option_picks_the_scenario_and_the_marker_wins(project: pytest.Pytes
 
 def test_the_ini_key_picks_the_scenario_and_the_option_wins(project: pytest.Pytester) -> None:
     project.makeini(STRICT_INI + "puresms_scenario = realistic\n")
-    project.makepyfile(test_probe=SCENARIO_PROBE)
+    project.makepyfile(test_tmp_probe=SCENARIO_PROBE)
 
     assert scenarios_seen(project.runpytest("-s")) == ["realistic", "slow", "replies", "realistic"]
     with_option = project.runpytest("-s", "--puresms-scenario", "failures")
@@ -181,7 +181,7 @@ def test_a_scenario_file_next_to_the_test_can_be_named_by_path(project: pytest.P
         "name: mine\ndefault:\n  lifecycle: [{status: Rejected, after: 1s}]\n"
     )
     project.makeini(STRICT_INI + "puresms_scenario = tests/mine.yaml\n")
-    (project.path / "tests" / "test_file.py").write_text(
+    (project.path / "tests" / "test_tmp_file.py").write_text(
         textwrap.dedent(
             """
             import pytest
@@ -207,7 +207,7 @@ def test_a_scenario_file_next_to_the_test_can_be_named_by_path(project: pytest.P
 
 def test_an_unknown_scenario_is_an_error_naming_the_tool(project: pytest.Pytester) -> None:
     project.makepyfile(
-        test_unknown="""
+        test_tmp_unknown="""
         import pytest
 
         @pytest.mark.puresms(scenario="nope")
@@ -226,7 +226,7 @@ def test_an_unknown_scenario_is_an_error_naming_the_tool(project: pytest.Pyteste
 
 def test_a_marker_with_other_arguments_is_refused(project: pytest.Pytester) -> None:
     project.makepyfile(
-        test_bad_marker="""
+        test_tmp_bad_marker="""
         import pytest
 
         @pytest.mark.puresms(scenaro="slow")
@@ -249,7 +249,7 @@ def test_the_marker_is_registered(project: pytest.Pytester) -> None:
 
 def test_a_failed_assertion_lists_near_misses(project: pytest.Pytester) -> None:
     project.makepyfile(
-        test_fails="""
+        test_tmp_fails="""
         import httpx
 
         def test_not_delivered_yet(puresms):
@@ -273,7 +273,7 @@ def test_a_failed_assertion_lists_near_misses(project: pytest.Pytester) -> None:
 
 def test_the_sink_can_refuse_and_the_mock_retries(project: pytest.Pytester) -> None:
     project.makepyfile(
-        test_sink="""
+        test_tmp_sink="""
         import httpx
 
         def test_refused(puresms, webhook_sink):
@@ -318,7 +318,7 @@ def test_environment_variables_choose_where_the_mock_listens(
     monkeypatch.setenv("MOCK_PURESMS_ADMIN_TOKEN", "not-for-the-plugin")
     monkeypatch.setenv("MOCK_PURESMS_CLOCK", "real")
     project.makepyfile(
-        test_env=f"""
+        test_tmp_env=f"""
         def test_port(puresms_server, puresms):
             assert puresms_server.base_url == "http://127.0.0.1:{port}"
             assert puresms.base_url == puresms_server.base_url
@@ -333,7 +333,7 @@ def test_a_bad_port_variable_is_a_usage_error(
     project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MOCK_PURESMS_PLUGIN_PORT", "eighty")
-    project.makepyfile(test_env="def test_port(puresms):\n    pass\n")
+    project.makepyfile(test_tmp_env="def test_port(puresms):\n    pass\n")
 
     result = project.runpytest()
 
@@ -344,7 +344,7 @@ def test_the_entry_point_loads_the_plugin_without_importing_the_server(
     project: pytest.Pytester,
 ) -> None:
     project.makepyfile(
-        test_light="""
+        test_tmp_light="""
         import sys
 
         def test_plugin_is_loaded(pytestconfig):

@@ -1,0 +1,88 @@
+"""Retention: --max-messages and --retention bound what the mock keeps, in both stores."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from conftest import Mock
+from starlette.testclient import TestClient
+
+from mock_puresms import Settings, create_app
+
+
+def send_many(mock: Mock, count: int) -> list[str]:
+    """Send ``count`` messages to ordinary numbers, oldest first; their references."""
+    return [mock.send(to=f"4479000000{index:02d}")["reference"] for index in range(count)]
+
+
+def _total(mock: Mock, path: str = "/v1/Sms") -> int:
+    response = mock.v1("GET", path + "?pageSize=1")
+    assert response.status_code == 200, response.text
+    total: int = response.json()["totalCount"]
+    return total
+
+
+def test_max_messages_keeps_the_newest_finished_messages(make_mock: Callable[..., Mock]) -> None:
+    mock = make_mock(max_messages=5)
+    references = send_many(mock, 10)
+    mock.advance(10)  # all Delivered; retention runs after an advance
+    assert _total(mock) == 5
+    for reference in references[:5]:
+        assert mock.v1("GET", f"/v1/Sms/{reference}").status_code == 404
+    for reference in references[5:]:
+        assert mock.v1("GET", f"/v1/Sms/{reference}").status_code == 200
+
+
+def test_max_messages_never_removes_a_message_still_in_flight(
+    make_mock: Callable[..., Mock],
+) -> None:
+    mock = make_mock(max_messages=2)
+    stuck = mock.send(to="447700900005")["reference"]  # Enroute for ever: never finished
+    send_many(mock, 4)
+    mock.advance(10)
+    assert mock.v1("GET", f"/v1/Sms/{stuck}").status_code == 200
+    assert _total(mock) == 2
+
+
+def test_retention_removes_messages_finished_longer_ago_than_it(
+    make_mock: Callable[..., Mock],
+) -> None:
+    mock = make_mock(retention="1m")
+    old = mock.send()["reference"]
+    stuck = mock.send(to="447700900005")["reference"]
+    mock.advance(30)
+    assert mock.v1("GET", f"/v1/Sms/{old}").status_code == 200  # finished 27 s ago
+    mock.advance(40)
+    assert mock.v1("GET", f"/v1/Sms/{old}").status_code == 404  # finished 67 s ago
+    assert mock.v1("GET", f"/v1/Sms/{stuck}").status_code == 200
+
+
+def test_retention_also_forgets_old_replies(make_mock: Callable[..., Mock]) -> None:
+    mock = make_mock(retention="1m")
+    mock.send(to="447700900006")  # replies STOP 8 s after sending
+    mock.advance(10)
+    assert _total(mock, "/v1/Replies") == 1
+    mock.advance(120)
+    assert _total(mock, "/v1/Replies") == 0
+
+
+def test_pruned_messages_stay_gone_after_a_restart(tmp_path: Path) -> None:
+    database = tmp_path / "mock.db"
+    settings = Settings(clock="virtual", db=database, max_messages=3)
+    with TestClient(create_app(settings)) as client:
+        mock = Mock(client)
+        send_many(mock, 6)
+        mock.advance(10)
+        assert _total(mock) == 3
+    with TestClient(create_app(settings)) as client:
+        assert _total(Mock(client)) == 3
+
+
+def test_an_invalid_retention_is_refused() -> None:
+    try:
+        Settings(retention="soon")
+    except ValueError as exc:
+        assert "retention" in str(exc)
+    else:
+        raise AssertionError("an invalid --retention was accepted")
