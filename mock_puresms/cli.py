@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import sqlite3
 import sys
 import urllib.error
 import urllib.request
@@ -70,6 +71,7 @@ def _serve(args: argparse.Namespace) -> int:
     from mock_puresms.server_thread import MockServer
     from mock_puresms.settings import ConfigError, Settings
     from mock_puresms.simulation.scenarios import ScenarioError
+    from mock_puresms.storage.migrations import SchemaTooNew
 
     flags = {
         name: value
@@ -84,6 +86,9 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     except (ConfigError, ScenarioError) as exc:
         print(f"mock-puresms: {exc}", file=sys.stderr)
+        return 2
+    except (SchemaTooNew, sqlite3.Error) as exc:
+        print(f"mock-puresms: cannot use --db {settings.db}: {exc}", file=sys.stderr)
         return 2
     _tune_garbage_collector()
     server = MockServer(

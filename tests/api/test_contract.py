@@ -47,14 +47,17 @@ app = create_app(Settings(clock="virtual"))
 
 def _is_routed(app: Starlette, method: str, path: str) -> bool:
     """Whether a route of ``app`` fully matches ``method`` on ``path`` (parameters filled)."""
-    concrete = path.replace("{", "").replace("}", "")  # "/v1/Sms/{reference}" -> "/v1/Sms/reference"
+    concrete = path.replace("{", "").replace(
+        "}", ""
+    )  # "/v1/Sms/{reference}" -> "/v1/Sms/reference"
     scope = {"type": "http", "method": method.upper(), "path": concrete, "root_path": ""}
     return any(route.matches(scope)[0] is Match.FULL for route in app.routes)
 
 
 def _routed_document(app: Starlette) -> dict[str, Any]:
     """The OpenAPI document without the operations ``app`` does not route yet."""
-    document = copy.deepcopy(load_openapi())  # load_openapi's dict is shared: never mutate it
+    # load_openapi's dict is shared: never mutate it.
+    document: dict[str, Any] = copy.deepcopy(load_openapi())
     paths: dict[str, dict[str, Any]] = document["paths"]
     for path, item in list(paths.items()):
         for method in [name for name in item if name in HTTP_METHODS]:
@@ -94,7 +97,7 @@ def test_every_v1_route_of_the_app_is_in_the_document() -> None:
     database=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_operation_conforms_to_the_document(case: schemathesis.Case) -> None:
+def test_operation_conforms_to_the_document(case: schemathesis.Case[Any]) -> None:
     case.call_and_validate(headers={"X-API-Key": API_KEY}, checks=CHECKS)
 
 
@@ -109,7 +112,12 @@ class Walk:
         self.succeeded: set[tuple[str, str]] = set()
 
     def call(
-        self, method: str, path: str, status: int, headers: dict[str, str] | None = None, **data: Any
+        self,
+        method: str,
+        path: str,
+        status: int,
+        headers: dict[str, str] | None = None,
+        **data: Any,
     ) -> Any:
         """Call ``method path`` (a document path) with ``data``; return the JSON answer."""
         operation = schema[path][method]
@@ -263,4 +271,3 @@ def test_walk_reaches_the_success_answer_of_every_operation() -> None:
 
     missing = sorted(OPERATIONS - walk.succeeded)
     assert not missing, f"add a successful call of these operations to the walk: {missing}"
-

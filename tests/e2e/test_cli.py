@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -26,6 +27,7 @@ from mock_puresms.simulation.scenarios import shipped_scenarios
 
 SHIPPED = ["default", "failures", "realistic", "replies", "slow"]
 START_TIMEOUT = 20.0
+_PROXY_VARIABLES = {"http_proxy", "https_proxy", "all_proxy"}
 
 
 def free_port() -> int:
@@ -37,10 +39,19 @@ def free_port() -> int:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """This process's environment without MOCK_PURESMS_* variables, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MOCK_PURESMS_")}
+    """This environment without MOCK_PURESMS_* and proxy variables, plus ``extra``."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("MOCK_PURESMS_") and k.lower() not in _PROXY_VARIABLES
+    }
     env.update(extra)
     return env
+
+
+def get(url: str, **kwargs: Any) -> httpx.Response:
+    """GET on loopback, ignoring any proxy configured in the environment."""
+    return httpx.get(url, trust_env=False, **kwargs)
 
 
 def run_cli(*args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -93,7 +104,7 @@ def _wait_until_healthy(process: subprocess.Popen[bytes], base_url: str, log_pat
                 f"mock-puresms serve exited with {process.returncode}:\n{log_path.read_text()}"
             )
         try:
-            if httpx.get(f"{base_url}/_mock/health", timeout=1).status_code == 200:
+            if get(f"{base_url}/_mock/health", timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             pass
@@ -107,7 +118,7 @@ def _wait_until_healthy(process: subprocess.Popen[bytes], base_url: str, log_pat
 def test_serve_with_port_flag_answers_health(tmp_path: Path) -> None:
     port = free_port()
     with serving(tmp_path, "--port", str(port), port=port) as base_url:
-        response = httpx.get(f"{base_url}/_mock/health")
+        response = get(f"{base_url}/_mock/health")
 
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "version": __version__}
@@ -117,7 +128,7 @@ def test_serve_reads_the_port_from_the_environment(tmp_path: Path) -> None:
     port = free_port()
     env = clean_env(MOCK_PURESMS_PORT=str(port))
     with serving(tmp_path, port=port, env=env) as base_url:
-        response = httpx.get(f"{base_url}/_mock/health")
+        response = get(f"{base_url}/_mock/health")
 
     assert response.json()["status"] == "ok"
 
@@ -126,15 +137,15 @@ def test_serve_port_flag_beats_the_environment(tmp_path: Path) -> None:
     flag_port, env_port = free_port(), free_port()
     env = clean_env(MOCK_PURESMS_PORT=str(env_port))
     with serving(tmp_path, "--port", str(flag_port), port=flag_port, env=env) as base_url:
-        assert httpx.get(f"{base_url}/_mock/health").status_code == 200
+        assert get(f"{base_url}/_mock/health").status_code == 200
         with pytest.raises(httpx.ConnectError):
-            httpx.get(f"http://127.0.0.1:{env_port}/_mock/health", timeout=1)
+            get(f"http://127.0.0.1:{env_port}/_mock/health", timeout=1)
 
 
 def test_serve_virtual_clock_shows_in_the_clock_route(tmp_path: Path) -> None:
     port = free_port()
     with serving(tmp_path, "--port", str(port), "--clock", "virtual", port=port) as base_url:
-        clock = httpx.get(f"{base_url}/_mock/clock").json()
+        clock = get(f"{base_url}/_mock/clock").json()
 
     assert clock["mode"] == "virtual"
 
@@ -142,7 +153,7 @@ def test_serve_virtual_clock_shows_in_the_clock_route(tmp_path: Path) -> None:
 def test_serve_scenario_shows_in_the_scenario_route(tmp_path: Path) -> None:
     port = free_port()
     with serving(tmp_path, "--port", str(port), "--scenario", "realistic", port=port) as base_url:
-        scenario = httpx.get(f"{base_url}/_mock/scenario").json()
+        scenario = get(f"{base_url}/_mock/scenario").json()
 
     assert scenario["name"] == "realistic"
 
@@ -152,8 +163,8 @@ def test_serve_config_with_accounts_is_strict_mode(tmp_path: Path) -> None:
     config.write_text("accounts:\n  - name: acme\n    apiKeys: [acme-live-key]\n")
     port = free_port()
     with serving(tmp_path, "--port", str(port), "--config", str(config), port=port) as base_url:
-        unknown = httpx.get(f"{base_url}/v1/Account", headers={"X-API-Key": "some-other-key"})
-        known = httpx.get(f"{base_url}/v1/Account", headers={"X-API-Key": "acme-live-key"})
+        unknown = get(f"{base_url}/v1/Account", headers={"X-API-Key": "some-other-key"})
+        known = get(f"{base_url}/v1/Account", headers={"X-API-Key": "acme-live-key"})
 
     assert unknown.status_code == 401
     assert unknown.headers["www-authenticate"] == "Bearer"
@@ -164,9 +175,9 @@ def test_serve_config_with_accounts_is_strict_mode(tmp_path: Path) -> None:
 def test_serve_admin_token_protects_the_control_routes_but_health(tmp_path: Path) -> None:
     port = free_port()
     with serving(tmp_path, "--port", str(port), "--admin-token", "s3cret", port=port) as base_url:
-        health = httpx.get(f"{base_url}/_mock/health")
-        anonymous = httpx.get(f"{base_url}/_mock/clock")
-        admin = httpx.get(f"{base_url}/_mock/clock", headers={"Authorization": "Bearer s3cret"})
+        health = get(f"{base_url}/_mock/health")
+        anonymous = get(f"{base_url}/_mock/clock")
+        admin = get(f"{base_url}/_mock/clock", headers={"Authorization": "Bearer s3cret"})
 
     assert health.status_code == 200
     assert anonymous.status_code == 401
@@ -251,7 +262,9 @@ def test_scenarios_validate_accepts_the_shipped_files() -> None:
 def test_scenarios_validate_names_file_and_line_of_each_mistake(tmp_path: Path) -> None:
     good = tmp_path / "good.yaml"
     good.write_text(
-        "name: good\ndefault:\n  lifecycle: [{status: Enroute, after: 1s}, {status: Delivered, after: 2s}]\n"
+        "name: good\n"
+        "default:\n"
+        "  lifecycle: [{status: Enroute, after: 1s}, {status: Delivered, after: 2s}]\n"
     )
     bad = tmp_path / "bad.yaml"
     bad.write_text(
