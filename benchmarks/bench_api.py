@@ -38,7 +38,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer requests (a smoke run)")
     args = parser.parse_args()
-    n1, n32, bulk_repeat, stored = (200, 1000, 2, 30_000) if args.quick else (2000, 8000, 5, 100_000)
+    n1, n32, bulk_repeat, stored = (
+        (200, 1000, 2, 30_000) if args.quick else (2000, 8000, 5, 100_000)
+    )
     big = bulk_body(15_000)
     results: dict[str, dict[str, float]] = {}
     for name, command_for in (("bare", bare_command), ("mock", mock_command)):

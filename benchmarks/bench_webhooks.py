@@ -228,6 +228,8 @@ def write_files(folder: Path, receiver_url: str, urls: int) -> tuple[Path, Path]
         f"    webhooks: {{deliveryReceiptUrl: '{receiver_url}/hook/{i}'}}\n"
         for i in range(urls)
     )
+    # An account without any URL: the same simulation, no webhook, for the breakdown.
+    accounts += "  - name: silent\n    apiKeys: [bench-key-silent]\n"
     config = folder / "config.yaml"
     config.write_text(f"accounts:\n{accounts}", encoding="utf-8")
     scenario = folder / "one-change.yaml"
@@ -235,7 +237,10 @@ def write_files(folder: Path, receiver_url: str, urls: int) -> tuple[Path, Path]
     return config, scenario
 
 
-def send_round(client: httpx.Client, urls: int, per_url: int, offset: int) -> None:
+def send_round(
+    client: httpx.Client, urls: int, per_url: int, offset: int, silent: bool = False
+) -> None:
+    """One SendBulk of ``per_url`` messages per account (all by the silent one)."""
     for i in range(urls):
         body = orjson.dumps(
             {
@@ -247,7 +252,10 @@ def send_round(client: httpx.Client, urls: int, per_url: int, offset: int) -> No
         response = client.post(
             "/v1/Sms/SendBulk",
             content=body,
-            headers={"X-API-Key": f"bench-key-{i}", "Content-Type": "application/json"},
+            headers={
+                "X-API-Key": "bench-key-silent" if silent else f"bench-key-{i}",
+                "Content-Type": "application/json",
+            },
         )
         if response.status_code != 200:
             raise RuntimeError(f"SendBulk answered {response.status_code}: {response.text[:300]}")
@@ -270,6 +278,14 @@ def mock_round(
         "advance_s": advanced - started_advance,
         "rate": urls * per_url / (finished - started_advance),
     }
+
+
+def simulation_round(client: httpx.Client, urls: int, per_url: int, offset: int) -> float:
+    """Seconds one advance takes to make as many status changes with no webhook at all."""
+    send_round(client, urls, per_url, offset, silent=True)
+    started = time.perf_counter()
+    client.post("/_mock/clock/advance", json={"seconds": 2}).raise_for_status()
+    return time.perf_counter() - started
 
 
 def check_deliveries(client: httpx.Client, expected_posts: int) -> None:
@@ -329,6 +345,7 @@ def main() -> int:
             httpx.Client(base_url=mock.base_url, timeout=900) as client,
         ):
             warm = mock_round(client, counter, urls, 500, 0)
+            simulation_s = simulation_round(client, urls, per_url, 2_000_000)
             run = mock_round(client, counter, urls, per_url, 1_000_000)
             check_deliveries(client, urls * (500 + per_url) // MAX_BATCH)
             rss = mock.rss_bytes()
@@ -345,6 +362,7 @@ def main() -> int:
     print(f"{'mock dispatcher':<34}{rate:>12,.0f}{rate / MAX_BATCH:>10,.0f}")
     print(f"mock / ceiling                    {rate / ceiling:.2f}   (target >= 0.50)")
     print(f"  advance returned after          {run['advance_s'] * 1000:,.0f} ms")
+    print(f"  the same advance, no webhooks   {simulation_s * 1000:,.0f} ms (simulation alone)")
     print(f"  sending the messages took       {run['send_s'] * 1000:,.0f} ms")
     print(f"  warm-up round ({urls * 500:,} receipts)    {warm['rate']:,.0f} receipts/s")
     print(f"  mock RSS at the end             {rss / 2**20:,.0f} MiB")

@@ -113,19 +113,16 @@ class PureSMSServer:
         from mock_puresms.server_thread import ServerThread
         from mock_puresms.settings import ConfigFile, Settings, WebhookTuning
 
-        # Every setting is explicit, so MOCK_PURESMS_* variables meant for a standalone
-        # mock do not leak into the plugin's.
-        settings = Settings(
-            host=host,
-            port=port,
-            scenario=DEFAULT_SCENARIO,
-            clock="virtual",
-            time_scale=1.0,
-            db=None,
-            config=None,
-            admin_token=None,
-            log_level="warning",
+        # Every setting is given (its default unless named here), so MOCK_PURESMS_*
+        # variables meant for a standalone mock do not leak into the plugin's.
+        values = {
+            name: field.get_default(call_default_factory=True)
+            for name, field in Settings.model_fields.items()
+        }
+        values.update(
+            host=host, port=port, scenario=DEFAULT_SCENARIO, clock="virtual", log_level="warning"
         )
+        settings = Settings(**values)
         config = ConfigFile(webhooks=WebhookTuning.model_validate(FAST_WEBHOOKS))
         thread = ServerThread(settings, app=create_app(settings, config=config))
         try:

@@ -90,6 +90,11 @@ class SqliteWriter:
         try:
             connection.execute("BEGIN IMMEDIATE")
             for unit, future in batch:
+                # A caller cancelled before its unit started (a task stopped at shutdown)
+                # gets nothing written; once running, a unit can no longer be cancelled,
+                # so setting its result below cannot fail and stop this thread.
+                if not future.set_running_or_notify_cancel():
+                    continue
                 connection.execute("SAVEPOINT unit")
                 try:
                     result = unit(connection)

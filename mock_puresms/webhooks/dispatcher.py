@@ -182,7 +182,9 @@ class WebhookDispatcher:
         )
         self._deliveries[delivery.id] = delivery
         latest = self._latest
-        for reference in references:
+        # Once per message: a POST with two receipts of one message (two changes in one
+        # batch window) must not find itself as the earlier delivery and wait for ever.
+        for reference in dict.fromkeys(references):
             key = (url, reference)
             earlier = latest.get(key)
             if earlier is not None and not earlier.finished and earlier not in delivery.blocked_by:
@@ -249,7 +251,9 @@ class WebhookDispatcher:
                 status = response.status_code
             except httpx.TimeoutException:
                 error = f"timeout after {self._tuning.timeout_ms} ms"
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
+                # InvalidURL (e.g. a host IDNA rejects) is no HTTPError; left uncaught it
+                # would end the task and leave the delivery pending with no attempt.
                 error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             duration = (time.perf_counter() - started) * 1000
         if generation != self._generation:
@@ -292,7 +296,7 @@ class WebhookDispatcher:
         now = self._scheduler.clock.now()
         for delivery in deliveries:
             self._deliveries[delivery.id] = delivery
-            for reference in delivery.references:
+            for reference in dict.fromkeys(delivery.references):  # once each, as in _add
                 key = (delivery.url, reference)
                 earlier = self._latest.get(key)
                 if earlier is not None and not earlier.finished:

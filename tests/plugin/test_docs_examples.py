@@ -7,12 +7,6 @@ from pathlib import Path
 
 import pytest
 
-# Loaded before the in-process runs, which forget the modules they import.
-import mock_puresms.app
-import mock_puresms.control.client
-import mock_puresms.server_thread
-import mock_puresms.webhook_sink  # noqa: F401
-
 pytest_plugins = ["pytester"]
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "README-sections.md"

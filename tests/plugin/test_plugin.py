@@ -7,13 +7,6 @@ import textwrap
 
 import pytest
 
-# Loaded before the in-process runs, which forget the modules they import.
-import mock_puresms.app
-import mock_puresms.control.client
-import mock_puresms.server_thread
-import mock_puresms.simulation.scenarios
-import mock_puresms.webhook_sink  # noqa: F401
-
 pytest_plugins = ["pytester"]
 
 STRICT_INI = """
@@ -317,6 +310,7 @@ def test_environment_variables_choose_where_the_mock_listens(
     # Variables of a standalone mock do not reach the plugin's.
     monkeypatch.setenv("MOCK_PURESMS_ADMIN_TOKEN", "not-for-the-plugin")
     monkeypatch.setenv("MOCK_PURESMS_CLOCK", "real")
+    monkeypatch.setenv("MOCK_PURESMS_DB", str(project.path / "leaked.db"))
     project.makepyfile(
         test_tmp_env=f"""
         def test_port(puresms_server, puresms):
@@ -327,6 +321,7 @@ def test_environment_variables_choose_where_the_mock_listens(
     )
 
     project.runpytest().assert_outcomes(passed=1)
+    assert not (project.path / "leaked.db").exists()
 
 
 def test_a_bad_port_variable_is_a_usage_error(

@@ -194,6 +194,59 @@ def test_write_blocking_returns_the_result_and_raises_the_error(recorder: Record
     assert recorder.rows() == [7]
 
 
+# ------------------------------------------------------------------ cancelled callers
+
+
+def test_a_write_cancelled_before_it_runs_is_skipped_and_the_writer_carries_on(
+    recorder: Recorder,
+) -> None:
+    async def scenario() -> None:
+        held = asyncio.ensure_future(recorder.writer.write(recorder.hold()))
+        await asyncio.sleep(0.05)
+        cancelled = asyncio.ensure_future(recorder.writer.write(insert(1)))
+        kept = asyncio.ensure_future(recorder.writer.write(insert(2)))
+        await asyncio.sleep(0)
+        cancelled.cancel()  # e.g. a task stopped at shutdown while its write was queued
+        await asyncio.sleep(0.01)  # the cancellation reaches the writer's future
+        recorder.gate.set()
+        await held
+        assert await kept == 2
+        with pytest.raises(asyncio.CancelledError):
+            await cancelled
+        # The writer thread is still serving.
+        assert await asyncio.wait_for(recorder.writer.write(insert(3)), 5) == 3
+
+    asyncio.run(scenario())
+
+    assert recorder.rows() == [2, 3]
+
+
+def test_a_write_cancelled_while_it_runs_commits_and_the_writer_carries_on(
+    recorder: Recorder,
+) -> None:
+    running = threading.Event()
+
+    def slow_insert(connection: sqlite3.Connection) -> None:
+        connection.execute("INSERT INTO rows (n, unit) VALUES (1, 'slow')")
+        running.set()
+        if not recorder.gate.wait(10):
+            raise TimeoutError("the test never opened the gate")
+
+    async def scenario() -> None:
+        writing = asyncio.ensure_future(recorder.writer.write(slow_insert))
+        assert await asyncio.to_thread(running.wait, 5)
+        writing.cancel()
+        await asyncio.sleep(0.01)  # the cancellation reaches the writer's future
+        recorder.gate.set()
+        with pytest.raises(asyncio.CancelledError):
+            await writing
+        assert await asyncio.wait_for(recorder.writer.write(insert(2)), 5) == 2
+
+    asyncio.run(scenario())
+
+    assert recorder.rows() == [1, 2]
+
+
 # --------------------------------------------------------------------------- shutdown
 
 

@@ -8,7 +8,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from webhook_receiver import Receiver, attempt_offsets, closed_port_url, deliveries, set_webhooks
+from webhook_receiver import (
+    Receiver,
+    attempt_offsets,
+    closed_port_url,
+    deliveries,
+    set_webhooks,
+    use_scenario,
+)
 
 if TYPE_CHECKING:
     from conftest import Mock
@@ -107,3 +114,47 @@ def test_dead_url_does_not_delay_a_healthy_one(
     assert {d["state"] for d in failing} == {"pending"}
     assert all(a["error"] for d in failing for a in d["attempts"])
     assert len(receiver.posts()) == 2
+
+
+def test_two_changes_in_one_window_go_in_order_even_in_separate_posts(
+    configured: Callable[..., Mock], receiver: Receiver
+) -> None:
+    """Enroute and Delivered 100 ms apart fall in one batch window; with ``maxBatch: 1``
+    they are two POSTs, and Delivered still waits for Enroute's retry."""
+    mock = configured("webhooks: {maxBatch: 1}\n")
+    use_scenario(
+        mock,
+        "name: quick\n"
+        "default: {lifecycle: [{status: Enroute, after: 1s}, {status: Delivered, after: 100ms}]}\n",
+    )
+    set_webhooks(mock, receipts=receiver.url_for("/r"))
+    mock.send()
+    receiver.respond_with(500)
+    mock.advance(1.25)
+    assert [(p.json[0]["deliveryStatus"], p.answered) for p in receiver.posts()] == [(ENROUTE, 500)]
+    mock.advance(5)
+
+    assert [(p.json[0]["deliveryStatus"], p.answered) for p in receiver.posts()] == [
+        (ENROUTE, 500),
+        (ENROUTE, 200),
+        (DELIVERED, 200),
+    ]
+
+
+def test_receipts_of_one_message_in_one_post_are_in_lifecycle_order(
+    mock: Mock, receiver: Receiver
+) -> None:
+    use_scenario(
+        mock,
+        "name: quick\n"
+        "default: {lifecycle: [{status: Enroute, after: 1s}, {status: Delivered, after: 100ms}]}\n",
+    )
+    set_webhooks(mock, receipts=receiver.url_for("/r"))
+    reference = mock.send()["reference"]
+    mock.advance(2)
+
+    (post,) = receiver.posts()
+    assert [(r["reference"], r["deliveryStatus"]) for r in post.json] == [
+        (reference, ENROUTE),
+        (reference, DELIVERED),
+    ]

@@ -148,3 +148,15 @@ def test_backoff_doubles_from_first_retry_and_is_capped_at_max_interval(
     assert gaps == [0.5, 1, 2, 3, 3, 3, 3]
     assert delivery["state"] == "delivered"
     assert len(receiver.posts()) == 8
+
+
+def test_url_the_client_cannot_use_is_recorded_as_a_failed_attempt(mock: Mock) -> None:
+    """The API accepts this URL; the HTTP client rejects its IDNA host. The attempt is
+    still recorded and retried (until ``maxAge``), never left pending with none."""
+    created = one_receipt_mock(mock, "http://exämple..com/hook")
+    mock.advance(FIRST + 1)
+
+    (delivery,) = deliveries(mock)
+    assert delivery["state"] == "pending"
+    assert attempt_offsets(delivery, created) == [FIRST, FIRST + 1]
+    assert all(a["status"] is None and a["error"] for a in delivery["attempts"])
