@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -21,6 +20,7 @@ from mock_puresms.control.routes import control_routes
 from mock_puresms.domain.errors import Conflict, NotFound
 from mock_puresms.runtime import Runtime, build_runtime
 from mock_puresms.settings import ConfigFile, Settings
+from mock_puresms.webhooks.sender import WebhookSender
 
 
 async def _problem(request: Request, exc: Exception) -> Response:
@@ -48,18 +48,16 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 def create_app(
     settings: Settings | None = None,
     *,
-    webhook_transport: httpx.AsyncBaseTransport | None = None,
+    webhook_sender: WebhookSender | None = None,
     config: ConfigFile | None = None,
 ) -> Starlette:
     """A Starlette app serving the v1 surface, the control surface and the OpenAPI page.
 
-    ``webhook_transport`` swaps the network under webhook POSTs (tests may pass an
-    ``httpx.MockTransport``); ``config`` replaces the settings' config file. Raises
+    ``webhook_sender`` swaps the network under webhook POSTs (see
+    ``mock_puresms.webhooks.sender``); ``config`` replaces the settings' config file. Raises
     ``ConfigError`` or ``ScenarioError`` when the settings name bad files.
     """
-    runtime = build_runtime(
-        settings or Settings(), webhook_transport=webhook_transport, config=config
-    )
+    runtime = build_runtime(settings or Settings(), webhook_sender=webhook_sender, config=config)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -7,7 +7,6 @@ import contextlib
 import logging
 from dataclasses import dataclass
 
-import httpx
 from starlette.requests import HTTPConnection
 
 from mock_puresms.api.render import reply_json
@@ -28,6 +27,7 @@ from mock_puresms.storage.base import Store
 from mock_puresms.storage.memory import MemoryStore
 from mock_puresms.storage.sqlite import SqliteStore
 from mock_puresms.webhooks.dispatcher import WebhookDispatcher
+from mock_puresms.webhooks.sender import WebhookSender
 
 log = logging.getLogger("mock_puresms")
 
@@ -139,12 +139,12 @@ def account_specs(config: ConfigFile) -> list[AccountSpec]:
 def build_runtime(
     settings: Settings,
     *,
-    webhook_transport: httpx.AsyncBaseTransport | None = None,
+    webhook_sender: WebhookSender | None = None,
     config: ConfigFile | None = None,
 ) -> Runtime:
     """Wire the parts; raises ``ConfigError`` or ``ScenarioError`` for bad files.
 
-    ``webhook_transport`` replaces the network under the webhook dispatcher; ``config``
+    ``webhook_sender`` replaces the network under the webhook dispatcher; ``config``
     replaces the config file (the pytest plugin passes its fast webhook tuning).
     """
     config = config if config is not None else settings.load_config()
@@ -165,7 +165,7 @@ def build_runtime(
         config.webhooks,
         reply_json,
         store.save_deliveries,
-        transport=webhook_transport,
+        sender=webhook_sender,
         publish=events.publish,
     )
     events.subscribe(webhooks)

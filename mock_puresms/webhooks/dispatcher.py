@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-import httpx
 import orjson
 
 from mock_puresms.domain.accounts import Account
@@ -31,11 +30,11 @@ from mock_puresms.domain.replies import Reply
 from mock_puresms.domain.statuses import DeliveryStatus
 from mock_puresms.settings import WebhookTuning
 from mock_puresms.simulation.scheduler import Scheduler
+from mock_puresms.webhooks.sender import AiohttpSender, DeliveryFailed, WebhookSender
 from mock_puresms.webhooks.signing import signature
 
 log = logging.getLogger("mock_puresms.webhooks")
 
-MAX_CONCURRENT_POSTS = 32
 
 AccountLookup = Callable[[str], Awaitable[Account | None]]
 SaveDeliveries = Callable[[Sequence[Delivery], Sequence[tuple[str, int]]], Awaitable[None]]
@@ -78,7 +77,7 @@ class WebhookDispatcher:
         render_reply: RenderReply,
         save: SaveDeliveries,
         *,
-        transport: httpx.AsyncBaseTransport | None = None,
+        sender: WebhookSender | None = None,
         publish: Callable[[Event], None] | None = None,
     ) -> None:
         self._scheduler = scheduler
@@ -86,10 +85,8 @@ class WebhookDispatcher:
         self._render_reply = render_reply
         self._save = save
         self._tuning = tuning
-        self._transport = transport
+        self._sender = sender if sender is not None else AiohttpSender()
         self._publish = publish
-        self._client: httpx.AsyncClient | None = None
-        self._semaphore: asyncio.Semaphore | None = None
         self._deliveries: dict[str, Delivery] = {}
         self._pending_receipts: list[_Receipt] = []
         self._flush_due: int | None = None
@@ -207,17 +204,6 @@ class WebhookDispatcher:
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
 
-    def _http(self) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
-        if self._client is None or self._semaphore is None:
-            limits = httpx.Limits(
-                max_connections=MAX_CONCURRENT_POSTS, max_keepalive_connections=MAX_CONCURRENT_POSTS
-            )
-            self._client = httpx.AsyncClient(
-                transport=self._transport, limits=limits, follow_redirects=False, trust_env=False
-            )
-            self._semaphore = asyncio.Semaphore(MAX_CONCURRENT_POSTS)
-        return self._client, self._semaphore
-
     async def _headers(self, delivery: Delivery) -> dict[str, str]:
         headers = {
             "Content-Type": "application/json",
@@ -235,27 +221,17 @@ class WebhookDispatcher:
         return headers
 
     async def _attempt(self, delivery: Delivery, due: int, generation: int) -> None:
-        client, semaphore = self._http()
         status: int | None = None
         error: str | None = None
-        async with semaphore:
-            headers = await self._headers(delivery)
-            started = time.perf_counter()
-            try:
-                response = await client.post(
-                    delivery.url,
-                    content=delivery.body,
-                    headers=headers,
-                    timeout=self._tuning.timeout_ms / 1000,
-                )
-                status = response.status_code
-            except httpx.TimeoutException:
-                error = f"timeout after {self._tuning.timeout_ms} ms"
-            except (httpx.HTTPError, httpx.InvalidURL) as exc:
-                # InvalidURL (e.g. a host IDNA rejects) is no HTTPError; left uncaught it
-                # would end the task and leave the delivery pending with no attempt.
-                error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            duration = (time.perf_counter() - started) * 1000
+        headers = await self._headers(delivery)
+        started = time.perf_counter()
+        try:
+            status = await self._sender.post(
+                delivery.url, delivery.body, headers, self._tuning.timeout_ms / 1000
+            )
+        except DeliveryFailed as exc:
+            error = str(exc)
+        duration = (time.perf_counter() - started) * 1000
         if generation != self._generation:
             return
         delivery.attempts.append(Attempt(due, status, error, round(duration, 3)))
@@ -362,6 +338,4 @@ class WebhookDispatcher:
             task.cancel()
         if self._in_flight:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        await self._sender.close()

@@ -1,0 +1,85 @@
+"""The network under webhook deliveries: one POST, its status or why it failed.
+
+This is the dispatcher's only contact with the network, so tests and embedders can
+swap it (any object with ``post`` and ``close``). The default sends with aiohttp,
+whose client costs a fraction of httpx's per request on the dispatcher's hot path
+(measured in ``benchmarks/bench_webhooks.py``), and bounds concurrency per receiver
+origin, so one slow or dead receiver cannot take every connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Protocol
+from urllib.parse import urlsplit
+
+import aiohttp
+
+MAX_CONCURRENT_POSTS = 32
+MAX_CONCURRENT_POSTS_PER_ORIGIN = 8
+
+
+class DeliveryFailed(Exception):
+    """The POST got no HTTP answer: refused, reset, timed out, bad URL..."""
+
+
+class WebhookSender(Protocol):
+    async def post(self, url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> int:  # noqa: ASYNC109
+        """POST ``body`` and return the answer's status; ``DeliveryFailed`` without one."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class AiohttpSender:
+    """Kept-alive connections, at most 32 POSTs at once and 8 per receiver origin."""
+
+    def __init__(self) -> None:
+        self._session: aiohttp.ClientSession | None = None
+        self._all = asyncio.Semaphore(MAX_CONCURRENT_POSTS)
+        self._per_origin: dict[str, asyncio.Semaphore] = {}
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=MAX_CONCURRENT_POSTS, limit_per_host=MAX_CONCURRENT_POSTS_PER_ORIGIN
+            )
+            # No environment proxies: a mock delivers to the URLs it was given.
+            self._session = aiohttp.ClientSession(connector=connector, trust_env=False)
+        return self._session
+
+    def _origin_limit(self, url: str) -> asyncio.Semaphore:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        limit = self._per_origin.get(origin)
+        if limit is None:
+            limit = self._per_origin[origin] = asyncio.Semaphore(MAX_CONCURRENT_POSTS_PER_ORIGIN)
+        return limit
+
+    async def post(self, url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> int:  # noqa: ASYNC109
+        # The origin's slot first: a dead receiver then holds at most 8 of the 32.
+        async with self._origin_limit(url), self._all:
+            try:
+                async with self._client().post(
+                    url,
+                    data=body,
+                    headers=dict(headers),
+                    timeout=aiohttp.ClientTimeout(total=timeout),
+                    allow_redirects=False,
+                ) as response:
+                    await response.read()
+                    return response.status
+            except TimeoutError as exc:
+                raise DeliveryFailed(f"timeout after {round(timeout * 1000)} ms") from exc
+            except (aiohttp.ClientError, ValueError, OSError) as exc:
+                # ValueError covers URLs the client refuses (aiohttp.InvalidURL is one).
+                detail = str(exc)
+                raise DeliveryFailed(
+                    f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+                ) from exc
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
