@@ -79,8 +79,11 @@ class Runtime:
     async def start(self) -> None:
         """Load what a durable store kept and carry on from there; start the clock."""
         recovered = await self.store.open()
-        if recovered.clock is not None and isinstance(self.clock, VirtualClock):
-            self.clock.resume_at(recovered.clock)
+        if isinstance(self.clock, VirtualClock):
+            if recovered.clock is not None:
+                self.clock.resume_at(recovered.clock)
+            # Saved now, so a crash before the first advance still resumes here.
+            await self.store.save_clock(self.clock.now())
         self.engine.resume(recovered.in_flight)
         self.engine.resume_replies(recovered.in_flight)
         self.webhooks.resume(recovered.receipts, recovered.deliveries)
@@ -166,6 +169,7 @@ def build_runtime(
         reply_json,
         store.save_deliveries,
         sender=webhook_sender,
+        durable=settings.db is not None,
         publish=events.publish,
     )
     events.subscribe(webhooks)

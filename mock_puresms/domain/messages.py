@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from mock_puresms.domain.statuses import DeliveryStatus
+from mock_puresms.domain.statuses import FINAL_STATUSES, DeliveryStatus
 
 _REFERENCE_BYTES = 8
 
@@ -78,7 +78,7 @@ class Message:
 
     @property
     def is_final(self) -> bool:
-        return self.status.is_final
+        return self.status in FINAL_STATUSES
 
     def change_status(self, status: DeliveryStatus, at: int) -> None:
         """Move to ``status`` at mock time ``at``; final statuses never change.

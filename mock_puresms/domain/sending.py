@@ -15,7 +15,7 @@ from mock_puresms.domain.messages import (
     new_reference,
     new_references,
 )
-from mock_puresms.domain.statuses import DeliveryStatus
+from mock_puresms.domain.statuses import FINAL_STATUSES, DeliveryStatus
 from mock_puresms.storage.base import Store
 
 
@@ -140,9 +140,11 @@ class MessageService:
 
         The simulation's bulk path: one store write for a whole group of messages.
         """
-        moved = [m for m in messages if not m.status.is_final]
+        moved = [m for m in messages if m.status not in FINAL_STATUSES]
+        entry = new_entry(HistoryEntry, (status, at))  # immutable: shared by the group
         for message in moved:
-            message.change_status(status, at)
+            message.status = status
+            message.history.append(entry)
         if moved:
             await self._store.save_messages(moved)
             publish = self._events.publish

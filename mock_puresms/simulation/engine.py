@@ -17,11 +17,13 @@ from mock_puresms.domain.events import Event, MessagesCreated, StatusChanged
 from mock_puresms.domain.inbound import ReplyService
 from mock_puresms.domain.messages import Message, PlannedStep
 from mock_puresms.domain.sending import MessageService
-from mock_puresms.domain.statuses import DeliveryStatus
+from mock_puresms.domain.statuses import FINAL_STATUSES, DeliveryStatus
 from mock_puresms.simulation.scenarios import Lifecycle, Scenario
 from mock_puresms.simulation.scheduler import Scheduler
 
 _SIMULATED = frozenset({DeliveryStatus.ACCEPTED, DeliveryStatus.SCHEDULED})
+# Enum attribute access is slow on Python 3.11, and this is checked per status change.
+_DELIVERED = DeliveryStatus.DELIVERED
 
 Steps = tuple[PlannedStep, ...]
 
@@ -130,7 +132,7 @@ class SimulationEngine:
     def __call__(self, event: Event) -> None:
         if isinstance(event, MessagesCreated):
             self.resume(event.messages)
-        elif isinstance(event, StatusChanged) and event.status is DeliveryStatus.DELIVERED:
+        elif type(event) is StatusChanged and event.status is _DELIVERED:
             self._on_delivered(event.message, event.at)
 
     def resume(self, messages: Iterable[Message]) -> None:
@@ -174,7 +176,7 @@ class SimulationEngine:
             m
             for m in script.messages
             if m.pending is steps
-            and not m.status.is_final
+            and m.status not in FINAL_STATUSES
             and (status is None or m.status is status)
         ]
 

@@ -48,17 +48,6 @@ class _Receipt:
     position: int  # the index of the status change in the message's history
 
 
-def receipt_json(message: Message, status: DeliveryStatus) -> dict[str, object]:
-    """The five fields of a PureSMS delivery receipt."""
-    return {
-        "reference": message.reference,
-        "clientReference": message.client_reference,
-        "batchReference": message.batch_reference,
-        "deliveryStatus": int(status),
-        "additionalMessage": None,
-    }
-
-
 def backoff_ms(tuning: WebhookTuning, failed_attempts: int) -> int:
     """Wait before the next attempt: ``firstRetry`` doubling, at most ``maxInterval``."""
     exponent = min(failed_attempts - 1, 40)
@@ -77,6 +66,7 @@ class WebhookDispatcher:
         render_reply: RenderReply,
         save: SaveDeliveries,
         *,
+        durable: bool = False,
         sender: WebhookSender | None = None,
         publish: Callable[[Event], None] | None = None,
     ) -> None:
@@ -84,14 +74,16 @@ class WebhookDispatcher:
         self._get_account = accounts
         self._render_reply = render_reply
         self._save = save
+        # Only a durable store needs told which owed receipts a flush consumed.
+        self._durable = durable
         self._tuning = tuning
         self._sender = sender if sender is not None else AiohttpSender()
         self._publish = publish
         self._deliveries: dict[str, Delivery] = {}
         self._pending_receipts: list[_Receipt] = []
         self._flush_due: int | None = None
-        # The newest unfinished delivery per (url, message reference), for ordering.
-        self._latest: dict[tuple[str, str], Delivery] = {}
+        # Per URL, the newest unfinished delivery per message reference, for ordering.
+        self._latest: dict[str, dict[str, Delivery]] = {}
         self._in_flight: set[asyncio.Task[None]] = set()
         self._generation = 0
         scheduler.add_settler(self.settle)
@@ -137,11 +129,23 @@ class WebhookDispatcher:
         for (account_id, url), group in by_url.items():
             for start in range(0, len(group), size):
                 chunk = group[start : start + size]
-                body = orjson.dumps([receipt_json(r.message, r.status) for r in chunk])
+                body = orjson.dumps(
+                    [
+                        {
+                            "reference": r.message.reference,
+                            "clientReference": r.message.client_reference,
+                            "batchReference": r.message.batch_reference,
+                            "deliveryStatus": r.status,  # an IntEnum: orjson writes the code
+                            "additionalMessage": None,
+                        }
+                        for r in chunk
+                    ]
+                )
                 references = tuple(r.message.reference for r in chunk)
                 created.append(self._add(account_id, url, "receipts", body, due, references))
         # One unit: the deliveries exist exactly when their receipts stop being owed.
-        await self._save(created, [(r.message.reference, r.position) for r in receipts])
+        flushed = [(r.message.reference, r.position) for r in receipts] if self._durable else []
+        await self._save(created, flushed)
         for delivery in created:
             self._schedule_attempt(delivery, due)
 
@@ -178,17 +182,22 @@ class WebhookDispatcher:
             next_attempt_at=now,
         )
         self._deliveries[delivery.id] = delivery
-        latest = self._latest
-        # Once per message: a POST with two receipts of one message (two changes in one
-        # batch window) must not find itself as the earlier delivery and wait for ever.
-        for reference in dict.fromkeys(references):
-            key = (url, reference)
-            earlier = latest.get(key)
-            if earlier is not None and not earlier.finished and earlier not in delivery.blocked_by:
+        self._order_after_earlier(delivery)
+        return delivery
+
+    def _order_after_earlier(self, delivery: Delivery) -> None:
+        """Make ``delivery`` wait for unfinished deliveries to its URL that carry a
+        receipt of one of its messages, and become the newest for its messages."""
+        latest = self._latest.setdefault(delivery.url, {})
+        # Only references with an earlier delivery need a look (a set operation in C);
+        # taken once each, so a POST with two receipts of one message (two changes in
+        # one batch window) cannot find itself as the earlier one and wait for ever.
+        for reference in latest.keys() & delivery.references:
+            earlier = latest[reference]
+            if not earlier.finished and earlier not in delivery.blocked_by:
                 delivery.blocked_by.add(earlier)
                 earlier.dependents.append(delivery)
-            latest[key] = delivery
-        return delivery
+        latest.update(dict.fromkeys(delivery.references, delivery))
 
     def _schedule_attempt(self, delivery: Delivery, at: int) -> None:
         delivery.next_attempt_at = at
@@ -251,10 +260,13 @@ class WebhookDispatcher:
     def _finish(self, delivery: Delivery, state: DeliveryState) -> None:
         delivery.state = state
         delivery.next_attempt_at = None
-        for reference in delivery.references:
-            key = (delivery.url, reference)
-            if self._latest.get(key) is delivery:
-                del self._latest[key]
+        latest = self._latest.get(delivery.url)
+        if latest is not None:
+            for reference in delivery.references:
+                if latest.get(reference) is delivery:
+                    del latest[reference]
+            if not latest:
+                del self._latest[delivery.url]
         now = self._scheduler.clock.now()
         for dependent in delivery.dependents:
             dependent.blocked_by.discard(delivery)
@@ -272,13 +284,9 @@ class WebhookDispatcher:
         now = self._scheduler.clock.now()
         for delivery in deliveries:
             self._deliveries[delivery.id] = delivery
-            for reference in dict.fromkeys(delivery.references):  # once each, as in _add
-                key = (delivery.url, reference)
-                earlier = self._latest.get(key)
-                if earlier is not None and not earlier.finished:
-                    delivery.blocked_by.add(earlier)
-                    earlier.dependents.append(delivery)
-                self._latest[key] = delivery
+            if delivery.finished:
+                continue  # kept for GET /_mock/webhooks, nothing left to send
+            self._order_after_earlier(delivery)
             due = delivery.next_attempt_at if delivery.next_attempt_at is not None else now
             self._schedule_attempt(delivery, due)
         for message, position in receipts:

@@ -3,8 +3,8 @@
 This is the dispatcher's only contact with the network, so tests and embedders can
 swap it (any object with ``post`` and ``close``). The default sends with aiohttp,
 whose client costs a fraction of httpx's per request on the dispatcher's hot path
-(measured in ``benchmarks/bench_webhooks.py``), and bounds concurrency per receiver
-origin, so one slow or dead receiver cannot take every connection.
+(measured in ``benchmarks/bench_webhooks.py``), and bounds concurrency per URL, so one
+slow or dead receiver cannot take every connection.
 """
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from typing import Protocol
-from urllib.parse import urlsplit
 
 import aiohttp
 
 MAX_CONCURRENT_POSTS = 32
-MAX_CONCURRENT_POSTS_PER_ORIGIN = 8
+MAX_CONCURRENT_POSTS_PER_URL = 8
 
 
 class DeliveryFailed(Exception):
@@ -33,33 +32,29 @@ class WebhookSender(Protocol):
 
 
 class AiohttpSender:
-    """Kept-alive connections, at most 32 POSTs at once and 8 per receiver origin."""
+    """Kept-alive connections, at most 32 POSTs at once and 8 per URL."""
 
     def __init__(self) -> None:
         self._session: aiohttp.ClientSession | None = None
         self._all = asyncio.Semaphore(MAX_CONCURRENT_POSTS)
-        self._per_origin: dict[str, asyncio.Semaphore] = {}
+        self._per_url: dict[str, asyncio.Semaphore] = {}
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(
-                limit=MAX_CONCURRENT_POSTS, limit_per_host=MAX_CONCURRENT_POSTS_PER_ORIGIN
-            )
+            connector = aiohttp.TCPConnector(limit=MAX_CONCURRENT_POSTS)
             # No environment proxies: a mock delivers to the URLs it was given.
             self._session = aiohttp.ClientSession(connector=connector, trust_env=False)
         return self._session
 
-    def _origin_limit(self, url: str) -> asyncio.Semaphore:
-        parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}"
-        limit = self._per_origin.get(origin)
+    def _url_limit(self, url: str) -> asyncio.Semaphore:
+        limit = self._per_url.get(url)
         if limit is None:
-            limit = self._per_origin[origin] = asyncio.Semaphore(MAX_CONCURRENT_POSTS_PER_ORIGIN)
+            limit = self._per_url[url] = asyncio.Semaphore(MAX_CONCURRENT_POSTS_PER_URL)
         return limit
 
     async def post(self, url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> int:  # noqa: ASYNC109
-        # The origin's slot first: a dead receiver then holds at most 8 of the 32.
-        async with self._origin_limit(url), self._all:
+        # The URL's slot first: a dead receiver then holds at most 8 of the 32.
+        async with self._url_limit(url), self._all:
             try:
                 async with self._client().post(
                     url,

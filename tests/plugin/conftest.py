@@ -4,11 +4,12 @@
 imported for the first time inside a run would be imported again afterwards, as a
 second copy: httpx, for one, keeps the exception classes of the first httpcore it
 loaded, and would stop recognising those of the second (a webhook POST's connection
-error would escape the dispatcher).
+error would escape the dispatcher). The same holds for aiohttp, which sends them.
 """
 
 from __future__ import annotations
 
+import aiohttp  # noqa: F401
 import h11  # noqa: F401
 import httpcore  # noqa: F401
 import httpx  # noqa: F401
@@ -17,4 +18,5 @@ import mock_puresms.app
 import mock_puresms.control.client
 import mock_puresms.server_thread
 import mock_puresms.simulation.scenarios
-import mock_puresms.webhook_sink  # noqa: F401
+import mock_puresms.webhook_sink
+import mock_puresms.webhooks.sender  # noqa: F401
