@@ -147,9 +147,7 @@ class MessageService:
             message.history.append(entry)
         if moved:
             await self._store.save_messages(moved)
-            publish = self._events.publish
-            for message in moved:
-                publish(StatusChanged(message, status, at))
+            self._events.publish_all([StatusChanged(m, status, at) for m in moved])
         return moved
 
     async def cancel(self, account_id: str, reference: str) -> Message:

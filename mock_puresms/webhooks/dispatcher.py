@@ -91,10 +91,9 @@ class WebhookDispatcher:
     # -- events ---------------------------------------------------------------------
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, StatusChanged):
+        if type(event) is StatusChanged:
             message = event.message
-            position = len(message.history) - 1
-            self._pending_receipts.append(_Receipt(message, event.status, position))
+            self._pending_receipts.append(_Receipt(message, event.status, len(message.history) - 1))
             if self._flush_due is None:
                 self._flush_due = event.at + self._tuning.batch_window_ms
                 self._scheduler.at(self._flush_due, partial(self._flush, self._generation))
