@@ -107,7 +107,11 @@ class SqliteStore(MemoryStore):
         super().__init__()
         self._path = path
         self._connection = connect(path)
-        migrate(self._connection)
+        try:
+            migrate(self._connection)
+        except BaseException:  # e.g. SchemaTooNew: the caller gets no store to close
+            self._connection.close()
+            raise
         self._writer: SqliteWriter | None = None
         self._seq = itertools.count(1)
 

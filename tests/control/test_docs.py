@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from mock_puresms.control.routes import control_routes
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "README-sections.md"
+DOCS = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def documented() -> str:

@@ -1,4 +1,4 @@
-"""The README's pytest examples (docs/README-sections.md) are run as they are written."""
+"""The README's pytest examples are run as they are written."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "README-sections.md"
+DOCS = Path(__file__).resolve().parents[2] / "README.md"
 EXAMPLE = re.compile(r"<!-- pytester: (?P<name>\S+\.py) -->\n```python\n(?P<code>.*?)```", re.S)
 
 
