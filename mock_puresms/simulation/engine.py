@@ -214,10 +214,12 @@ class SimulationEngine:
         async def reply(due: int) -> None:
             if generation != self._generation(account_id) or message.reply_plan is None:
                 return
-            message.reply_plan = None
-            await self._messages.save(message)
+            # The reply is stored before its plan is cleared: a crash in between repeats
+            # the reply after a restart rather than losing it.
             await self._replies.receive(
                 account_id, message.to, message.sender, content, due, answering=message
             )
+            message.reply_plan = None
+            await self._messages.save(message)
 
         self._scheduler.at(at + after_ms, reply)

@@ -13,6 +13,7 @@ from mock_puresms.domain.deliveries import Delivery
 from mock_puresms.domain.groups import Group
 from mock_puresms.domain.messages import BatchSummary, Message
 from mock_puresms.domain.replies import Reply
+from mock_puresms.domain.statuses import FINAL_STATUSES, DeliveryStatus
 from mock_puresms.domain.tokens import AccessToken
 from mock_puresms.storage.base import (
     ContactQuery,
@@ -384,7 +385,9 @@ class MemoryStore:
             return []
         doomed: list[Message] = []
         for message in self._messages.values():  # oldest first
-            if not message.status.is_final or message.reply_plan is not None:
+            if message.status not in FINAL_STATUSES or (
+                message.reply_plan is not None and message.status is DeliveryStatus.DELIVERED
+            ):
                 continue
             old = finished_before is not None and message.updated_at < finished_before
             if old or excess > 0:
