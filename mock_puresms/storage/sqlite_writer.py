@@ -9,6 +9,7 @@ each paying for a commit. The event loop only waits on a future: it never blocks
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import sqlite3
 import threading
@@ -39,25 +40,46 @@ def connect(path: Path) -> sqlite3.Connection:
     return connection
 
 
+_Outcome = tuple["asyncio.Future[Any] | Future[Any]", bool, Any]
+_Item = tuple[Unit, "asyncio.Future[Any] | Future[Any]", "asyncio.AbstractEventLoop | None"]
+
+
+def _settle(outcomes: list[_Outcome]) -> None:
+    """On the caller's event loop: hand each unit its result (skipping cancelled ones)."""
+    for future, ok, value in outcomes:
+        if future.done():
+            continue
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+
+
 class SqliteWriter:
-    """Runs write units on a dedicated thread; ``await write(unit)`` returns its result."""
+    """Runs write units on a dedicated thread; ``await write(unit)`` returns its result.
+
+    The callers of one transaction are woken by one callback on their event loop, not
+    one each: a thread-safe call wakes the loop through a pipe, and under load a
+    transaction serves dozens of callers.
+    """
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._connection = connection
-        self._queue: queue.SimpleQueue[tuple[Unit, Future[Any]] | object] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Item | object] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="mock-puresms-sqlite", daemon=True)
         self._thread.start()
 
     async def write(self, unit: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``unit`` in a transaction on the writer thread; raises what it raised."""
-        future: Future[T] = Future()
-        self._queue.put((unit, future))
-        return await asyncio.wrap_future(future)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._queue.put((unit, future, loop))
+        return await future
 
     def write_blocking(self, unit: Callable[[sqlite3.Connection], T]) -> T:
         """The same, for callers outside the event loop (start-up, shutdown)."""
         future: Future[T] = Future()
-        self._queue.put((unit, future))
+        self._queue.put((unit, future, None))
         return future.result()
 
     def close(self) -> None:
@@ -84,20 +106,26 @@ class SqliteWriter:
                     stop = True
                     break
                 batch.append(item)
-            self._commit(connection, batch)  # type: ignore[arg-type]
+            self._deliver(self._commit(connection, batch))  # type: ignore[arg-type]
             if stop:
                 return
 
     @staticmethod
-    def _commit(connection: sqlite3.Connection, batch: list[tuple[Unit, Future[Any]]]) -> None:
-        outcomes: list[tuple[Future[Any], bool, Any]] = []
+    def _started(future: asyncio.Future[Any] | Future[Any]) -> bool:
+        """Whether the caller still waits: a unit whose caller was cancelled before it
+        started (a task stopped at shutdown) is not written."""
+        if isinstance(future, Future):
+            return future.set_running_or_notify_cancel()
+        return not future.cancelled()
+
+    def _commit(
+        self, connection: sqlite3.Connection, batch: list[_Item]
+    ) -> list[tuple[_Outcome, asyncio.AbstractEventLoop | None]]:
+        outcomes: list[tuple[_Outcome, asyncio.AbstractEventLoop | None]] = []
         try:
             connection.execute("BEGIN IMMEDIATE")
-            for unit, future in batch:
-                # A caller cancelled before its unit started (a task stopped at shutdown)
-                # gets nothing written; once running, a unit can no longer be cancelled,
-                # so setting its result below cannot fail and stop this thread.
-                if not future.set_running_or_notify_cancel():
+            for unit, future, loop in batch:
+                if not self._started(future):
                     continue
                 connection.execute("SAVEPOINT unit")
                 try:
@@ -105,20 +133,37 @@ class SqliteWriter:
                 except BaseException as exc:  # the unit's own failure, reported to it
                     connection.execute("ROLLBACK TO unit")
                     connection.execute("RELEASE unit")
-                    outcomes.append((future, False, exc))
+                    outcomes.append(((future, False, exc), loop))
                 else:
                     connection.execute("RELEASE unit")
-                    outcomes.append((future, True, result))
+                    outcomes.append(((future, True, result), loop))
             connection.execute("COMMIT")
         except sqlite3.Error as exc:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-            return
-        for future, ok, value in outcomes:
-            if ok:
-                future.set_result(value)
+            return [((future, False, exc), loop) for _, future, loop in batch]
+        return outcomes
+
+    @staticmethod
+    def _deliver(outcomes: list[tuple[_Outcome, asyncio.AbstractEventLoop | None]]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
+        for outcome, loop in outcomes:
+            if loop is None:
+                _settle_concurrent(outcome)
             else:
-                future.set_exception(value)
+                by_loop.setdefault(loop, []).append(outcome)
+        for loop, settled in by_loop.items():
+            # A closed loop raises RuntimeError: nobody is waiting any more.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_settle, settled)
+
+
+def _settle_concurrent(outcome: _Outcome) -> None:
+    future, ok, value = outcome
+    assert isinstance(future, Future)
+    if future.done():
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
