@@ -122,22 +122,28 @@ class SqliteWriter:
         self, connection: sqlite3.Connection, batch: list[_Item]
     ) -> list[tuple[_Outcome, asyncio.AbstractEventLoop | None]]:
         outcomes: list[tuple[_Outcome, asyncio.AbstractEventLoop | None]] = []
+        # A lone unit needs no savepoint: on failure the whole transaction is its own.
+        alone = len(batch) == 1
         try:
             connection.execute("BEGIN IMMEDIATE")
             for unit, future, loop in batch:
                 if not self._started(future):
                     continue
-                connection.execute("SAVEPOINT unit")
+                if not alone:
+                    connection.execute("SAVEPOINT unit")
                 try:
                     result = unit(connection)
                 except BaseException as exc:  # the unit's own failure, reported to it
-                    connection.execute("ROLLBACK TO unit")
-                    connection.execute("RELEASE unit")
+                    connection.execute("ROLLBACK" if alone else "ROLLBACK TO unit")
+                    if not alone:
+                        connection.execute("RELEASE unit")
                     outcomes.append(((future, False, exc), loop))
                 else:
-                    connection.execute("RELEASE unit")
+                    if not alone:
+                        connection.execute("RELEASE unit")
                     outcomes.append(((future, True, result), loop))
-            connection.execute("COMMIT")
+            if connection.in_transaction:
+                connection.execute("COMMIT")
         except sqlite3.Error as exc:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
