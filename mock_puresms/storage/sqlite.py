@@ -69,6 +69,8 @@ _UPSERT_DELIVERY = (
     "ON CONFLICT (id) DO UPDATE SET state = excluded.state, "
     "next_attempt_at = excluded.next_attempt_at, attempts = excluded.attempts"
 )
+# Writes of up to this many rows may commit inline when the writer is idle.
+SMALL_WRITE = 8
 _ACCOUNT_TABLES = ("messages", "replies", "contacts", "groups", "tokens", "outbox", "deliveries")
 
 
@@ -258,7 +260,7 @@ class SqliteStore(MemoryStore):
             w.reply_url,
             w.secret,
         )
-        await self.writer.write(lambda c: c.execute(_UPSERT_ACCOUNT, row))
+        await self.writer.write(lambda c: c.execute(_UPSERT_ACCOUNT, row), small=True)
         await super().save_account(account)
 
     async def add_messages(self, messages: Sequence[Message], cost: int) -> None:
@@ -307,7 +309,7 @@ class SqliteStore(MemoryStore):
                 connection.execute("UPDATE accounts SET credits = ? WHERE id = ?", balance[::-1])
 
         try:
-            await self.writer.write(unit)
+            await self.writer.write(unit, small=len(rows) <= SMALL_WRITE)
         except BaseException:
             if debited and account is not None and account.credits is not None:
                 account.credits += cost
@@ -331,7 +333,7 @@ class SqliteStore(MemoryStore):
             if owed:
                 connection.executemany(_INSERT_OUTBOX, owed)
 
-        await self.writer.write(unit)
+        await self.writer.write(unit, small=len(rows) <= SMALL_WRITE)
 
     async def save_deliveries(
         self, deliveries: Sequence[Delivery], flushed: Sequence[tuple[str, int]] = ()
