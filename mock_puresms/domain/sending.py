@@ -123,12 +123,18 @@ class MessageService:
         await self._store.save_messages([message], status_changed=False)
 
     async def change_status(self, message: Message, status: DeliveryStatus, at: int) -> None:
-        """Move a message on and publish the receipt; ``Conflict`` if it is final."""
+        """Move a message on outside its plan, which is dropped, and publish the receipt.
+
+        ``Conflict`` if it is final. The dropped plan is stored with the new status, so
+        neither the simulation nor a restart carries on with the old script.
+        """
         if message.is_final:
             raise Conflict(
                 f"Message '{message.reference}' is already {message.status.label} "
                 "and a final status never changes."
             )
+        message.pending = ()
+        message.next_due = None
         message.change_status(status, at)
         await self._store.save_messages([message])
         self._events.publish(StatusChanged(message, status, at))

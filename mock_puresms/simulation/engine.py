@@ -9,7 +9,6 @@ domain services, so every change is published like any other.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterable, Sequence
 from functools import partial
 
@@ -34,7 +33,8 @@ class _Script:
     The messages of one request that drew the same lifecycle share one script, so a
     15,000-message bulk send is a handful of scheduler entries. A message follows the
     script while its ``pending`` is the script's very ``steps`` object: forcing a status
-    replaces it, which detaches the message without any bookkeeping here.
+    clears it (``MessageService.change_status``), which detaches the message with no
+    bookkeeping here.
     """
 
     __slots__ = ("account_id", "generation", "messages", "steps")
@@ -60,14 +60,10 @@ class SimulationEngine:
         self._messages = messages
         self._replies = replies
         self._scenario = scenario
-        self._rng = self._new_rng(scenario)
+        self._rng = scenario.new_rng()
         self._steps_of: dict[int, tuple[Lifecycle, Steps]] = {}
         # Bumped when an account is reset, so its pending scripts and replies lapse.
         self._generations: dict[str, int] = {}
-
-    @staticmethod
-    def _new_rng(scenario: Scenario) -> random.Random:
-        return random.Random(scenario.seed) if scenario.seed is not None else random.Random()
 
     @property
     def scenario(self) -> Scenario:
@@ -76,11 +72,11 @@ class SimulationEngine:
     def use_scenario(self, scenario: Scenario) -> None:
         """Make ``scenario`` active for messages accepted from now on."""
         self._scenario = scenario
-        self._rng = self._new_rng(scenario)
+        self._rng = scenario.new_rng()
 
     def reset(self) -> None:
         """Reseed (the scheduler is cleared by the caller)."""
-        self._rng = self._new_rng(self._scenario)
+        self._rng = self._scenario.new_rng()
         self._generations = {key: value + 1 for key, value in self._generations.items()}
 
     def forget_account(self, account_id: str) -> None:
@@ -89,11 +85,6 @@ class SimulationEngine:
 
     def _generation(self, account_id: str) -> int:
         return self._generations.get(account_id, 0)
-
-    def detach(self, message: Message) -> None:
-        """Drop the rest of a message's script: a status is being forced on it."""
-        message.pending = ()
-        message.next_due = None
 
     # -- planning -------------------------------------------------------------------
 

@@ -79,9 +79,11 @@ def _history_json(message: Message) -> bytes:
 
 
 def _plan_json(message: Message) -> tuple[bytes | None, int | None, bytes | None]:
-    pending = orjson.dumps([(int(s), after) for s, after in message.pending]) or None
+    pending = (
+        orjson.dumps([(int(s), after) for s, after in message.pending]) if message.pending else None
+    )
     reply = orjson.dumps(message.reply_plan) if message.reply_plan is not None else None
-    return (pending if message.pending else None, message.next_due, reply)
+    return (pending, message.next_due, reply)
 
 
 def _contact_row(seq: int, contact: Contact) -> Row:
@@ -107,7 +109,6 @@ class SqliteStore(MemoryStore):
 
     def __init__(self, path: Path) -> None:
         super().__init__()
-        self._path = path
         self._connection = connect(path)
         try:
             migrate(self._connection)
