@@ -1,23 +1,29 @@
-"""Validation of send bodies into ``OutboundSms``, with errors keyed by camelCase JSON path.
+"""Validation of send bodies into ``Outbound`` columns, errors keyed by camelCase JSON path.
 
 Hand-written rather than a pydantic model: the bulk path validates up to 15,000
 messages per request with batch-level fallbacks, and the error keys and wording must
 match the ASP.NET Core shape exactly (``messages[3].to``).
+
+A bulk is first tried as columns (``_plain_bulk``): C-level passes that only say "every
+message is plainly valid". Anything else goes message by message (``_message``), which
+finds and words every error; the fast path never decides what an error says.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import repeat
+from operator import attrgetter
 from typing import Any
 from urllib.parse import urlsplit
 
 from mock_puresms.api.body import lowercase_keys
 from mock_puresms.api.problems import ProblemError, field_error, validation_error
 from mock_puresms.domain.contacts import Contact
-from mock_puresms.domain.encoding import MAX_SEGMENTS, measure
+from mock_puresms.domain.encoding import MAX_SEGMENTS, measure, measure_all
 from mock_puresms.domain.phones import PHONE_RULE, SENDER_RULE, is_valid_sender, normalize_phone
 from mock_puresms.domain.placeholders import fill, has_placeholders
-from mock_puresms.domain.sending import OutboundSms
+from mock_puresms.domain.sending import Outbound, OutboundSms
 from mock_puresms.domain.timestamps import parse_iso
 
 MAX_BULK_MESSAGES = 15_000
@@ -31,7 +37,7 @@ _MISSING: Any = object()
 class SendRequest:
     """A validated single or bulk send, ready for ``MessageService.send``."""
 
-    items: list[OutboundSms]
+    items: Outbound
     batch_reference: str | None
     send_at: int | None
 
@@ -193,6 +199,98 @@ def _message(
     )
 
 
+_MESSAGE_FIELDS = frozenset({"to", "from", "content", "clientreference", "deliveryreceipturl"})
+_ENCODING = attrgetter("encoding")
+_SEGMENTS = attrgetter("segments")
+
+
+def _plain_bulk(
+    raw_messages: list[Any],
+    fallback_sender: str | None,
+    fallback_content: str | None,
+    fallback_url: str | None,
+) -> Outbound | None:
+    """The messages as columns when every one is plainly valid, else None.
+
+    Each check is a C-level pass over a whole column (``map``, ``join``, ``set``), which
+    is what lets a 15,000-message bulk be validated in a few milliseconds. It accepts
+    exactly what ``_message`` accepts with no error; when in doubt it returns None.
+    """
+    if set(map(type, raw_messages)) != {dict}:
+        return None
+    # The property names used anywhere, each folded to the field it names.
+    names: dict[str, str] = {}
+    for name in set().union(*raw_messages):
+        field = name.lower()
+        if field in _MESSAGE_FIELDS:
+            if field in names:  # "to" and "To" in one body: one by one decides
+                return None
+            names[field] = name
+
+    def column(field: str) -> list[Any]:
+        name = names.get(field)
+        if name is None:
+            return [None] * len(raw_messages)
+        return list(map(dict.get, raw_messages, repeat(name)))
+
+    def with_fallback(values: list[Any], fallback: Any) -> list[Any] | None:
+        if fallback is None or None not in values:
+            return values
+        return [fallback if value is None else value for value in values]
+
+    phones = _plain_phones(column("to"))
+    senders = with_fallback(column("from"), fallback_sender)
+    contents = with_fallback(column("content"), fallback_content)
+    references = column("clientreference")
+    urls = with_fallback(column("deliveryreceipturl"), fallback_url)
+    if phones is None or senders is None or contents is None or urls is None:
+        return None
+    try:
+        distinct_senders, distinct_urls = set(senders), set(urls)
+        distinct_references, content_types = set(map(type, references)), set(map(type, contents))
+    except TypeError:  # an unhashable value (an array or object) where a string belongs
+        return None
+    if (
+        not all(isinstance(s, str) and is_valid_sender(s) for s in distinct_senders)
+        or content_types != {str}
+        or "" in contents
+        or not all(u is None or (isinstance(u, str) and is_http_url(u)) for u in distinct_urls)
+        or not distinct_references <= {str, type(None)}
+    ):
+        return None
+    if str in distinct_references:
+        present = [r for r in references if r is not None]
+        if not 1 <= min(map(len, present)) <= max(map(len, present)) <= MAX_REFERENCE_LENGTH:
+            return None
+    infos = measure_all(contents)
+    if max(info.segments for info in set(infos)) > MAX_SEGMENTS:
+        return None
+    return Outbound(
+        to=phones,
+        sender=senders,
+        content=contents,
+        encoding=list(map(_ENCODING, infos)),
+        segments=list(map(_SEGMENTS, infos)),
+        client_reference=references,
+        receipt_url=urls,
+    )
+
+
+def _plain_phones(values: list[Any]) -> list[str] | None:
+    """``normalize_phone`` of every value when all are valid, else None."""
+    if set(map(type, values)) != {str}:
+        return None
+    phones = list(map(str.removeprefix, values, repeat("+")))
+    digits = "".join(phones)
+    # isascii() first: isdigit() alone accepts '٣' and '²'; on ASCII it means exactly 0-9.
+    if not (digits.isascii() and digits.isdigit()):
+        return None
+    lengths = set(map(len, phones))
+    if not 7 <= min(lengths) <= max(lengths) <= 15:
+        return None
+    return phones
+
+
 def parse_single(body: Any) -> SendRequest:
     """A ``POST /v1/Sms/Send`` body; raises a ``400`` naming every bad field."""
     fields = _as_object(body, "")
@@ -204,7 +302,7 @@ def parse_single(body: Any) -> SendRequest:
         errors.update(item)
     if errors or isinstance(item, dict):
         raise validation_error(errors)
-    return SendRequest([item], batch_reference, send_at)
+    return SendRequest(Outbound.of([item]), batch_reference, send_at)
 
 
 def parse_bulk(body: Any) -> BulkValidation:
@@ -238,6 +336,10 @@ def parse_bulk(body: Any) -> BulkValidation:
         raise validation_error(errors)
     assert isinstance(raw_messages, list)  # narrowed by the checks above
 
+    plain = _plain_bulk(raw_messages, sender, content, receipt_url)
+    if plain is not None:
+        request = SendRequest(plain, batch_reference, send_at)
+        return BulkValidation(request, list(range(len(raw_messages))), [])
     items: list[OutboundSms] = []
     indexes: list[int] = []
     rejected: list[tuple[int, Errors]] = []
@@ -251,7 +353,8 @@ def parse_bulk(body: Any) -> BulkValidation:
         else:
             items.append(item)
             indexes.append(index)
-    return BulkValidation(SendRequest(items, batch_reference, send_at), indexes, rejected)
+    request = SendRequest(Outbound.of(items), batch_reference, send_at)
+    return BulkValidation(request, indexes, rejected)
 
 
 @dataclass(slots=True)
@@ -315,7 +418,7 @@ def group_messages(envelope: GroupSend, contacts: list[Contact]) -> BulkValidati
         else:
             items.append(item)
             indexes.append(index)
-    request = SendRequest(items, envelope.batch_reference, envelope.send_at)
+    request = SendRequest(Outbound.of(items), envelope.batch_reference, envelope.send_at)
     return BulkValidation(request, indexes, rejected)
 
 

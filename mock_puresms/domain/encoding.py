@@ -87,6 +87,19 @@ def measure(content: str) -> SegmentInfo:
     return info
 
 
+def measure_all(contents: list[str]) -> list[SegmentInfo]:
+    """``measure`` for many bodies; plain GSM-7 text is measured in one pass over all."""
+    joined = "".join(contents)
+    if joined.isascii():
+        classes = joined.encode("ascii").translate(_ASCII_CLASSES)
+        if _NOT_GSM7 not in classes and _EXTENDED not in classes:
+            # One unit per character in every body: the length says it all.
+            lengths = list(map(len, contents))
+            if max(lengths, default=0) <= _GSM7_MAX_UNITS:
+                return list(map(_GSM7_INFOS.__getitem__, lengths))
+    return list(map(measure, contents))
+
+
 def _measure(content: str) -> SegmentInfo:
     if content.isascii():
         classes = content.encode("ascii").translate(_ASCII_CLASSES)

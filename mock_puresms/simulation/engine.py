@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import partial
+from itertools import repeat
+from operator import attrgetter, is_
+from typing import NamedTuple
 
 from mock_puresms.domain.events import Event, MessagesCreated, StatusChanged
 from mock_puresms.domain.inbound import ReplyService
-from mock_puresms.domain.messages import Message, PlannedStep
-from mock_puresms.domain.sending import MessageService
+from mock_puresms.domain.messages import Message
+from mock_puresms.domain.sending import Draft, MessageService, Plans, Steps
 from mock_puresms.domain.statuses import FINAL_STATUSES, DeliveryStatus
 from mock_puresms.simulation.scenarios import Lifecycle, Scenario
 from mock_puresms.simulation.scheduler import Scheduler
@@ -24,7 +27,16 @@ _SIMULATED = frozenset({DeliveryStatus.ACCEPTED, DeliveryStatus.SCHEDULED})
 # Enum attribute access is slow on Python 3.11, and this is checked per status change.
 _DELIVERED = DeliveryStatus.DELIVERED
 
-Steps = tuple[PlannedStep, ...]
+_PENDING = attrgetter("pending")
+
+
+class _Facts(NamedTuple):
+    """What a scenario rule matches on, for a message not built yet."""
+
+    to: str
+    sender: str
+    content: str
+    is_test: bool
 
 
 class _Script:
@@ -96,37 +108,62 @@ class SimulationEngine:
             self._steps_of[id(lifecycle)] = known
         return known[1]
 
-    def plan(self, messages: Sequence[Message]) -> None:
-        """Draw the fate of newly created messages, in request order (repeatable)."""
+    def plan(self, draft: Draft) -> Plans:
+        """Draw the fate of the messages a send is about to create, in request order
+        (repeatable): their steps, when the first is due, and their scripted reply."""
         scenario = self._scenario
+        outbound = draft.outbound
+        count = len(outbound)
+        plans = Plans.nothing(count)
+        common = scenario.common_lifecycle
+        if common is None:
+            individual: Iterable[int] = range(count)
+        else:
+            # Everyone gets the common fate in one pass; only the recipients a rule
+            # names, and skipped messages, are looked at one by one.
+            steps = self._steps(common)
+            if steps:
+                plans.pending = [steps] * count
+                plans.next_due = [self._first_due(draft, steps)] * count
+            named = scenario.named_recipients
+            individual = set(draft.skipped)
+            if not named.isdisjoint(outbound.to):
+                individual.update(i for i, to in enumerate(outbound.to) if to in named)
+            individual = sorted(individual)  # draws happen in request order
         rng = self._rng
         has_replies = bool(scenario.replies)
-        for message in messages:
-            if message.status not in _SIMULATED:
+        for index in individual:
+            if index in draft.skipped:
+                plans.pending[index], plans.next_due[index] = (), None
                 continue
-            steps = self._steps(scenario.lifecycle_for(message, rng))
-            if not steps:
-                continue
-            message.pending = steps
-            if message.status is DeliveryStatus.SCHEDULED and message.send_at is not None:
-                message.next_due = message.send_at
-            else:
-                message.next_due = message.created_at + steps[0][1]
+            facts = _Facts(
+                outbound.to[index], outbound.sender[index], outbound.content[index], draft.is_test
+            )
+            steps = self._steps(scenario.lifecycle_for(facts, rng))
+            plans.pending[index] = steps
+            plans.next_due[index] = self._first_due(draft, steps) if steps else None
             if has_replies:
                 # What a reply rule matches never changes, so the reply is decided now.
-                rule = scenario.reply_for(message)
+                rule = scenario.reply_for(facts)
                 if rule is not None:
-                    message.reply_plan = (rule.after_ms, rule.content)
+                    plans.reply_plan[index] = (rule.after_ms, rule.content)
+        return plans
+
+    @staticmethod
+    def _first_due(draft: Draft, steps: Steps) -> int:
+        if draft.status is DeliveryStatus.SCHEDULED and draft.send_at is not None:
+            return draft.send_at
+        return draft.created_at + steps[0][1]
 
     # -- scheduling -----------------------------------------------------------------
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, MessagesCreated):
-            self.resume(event.messages)
+            self._schedule_created(event.messages)
         elif type(event) is StatusChanged and event.status is _DELIVERED:
             self._on_delivered(event.message, event.at)
 
-    def resume(self, messages: Iterable[Message]) -> None:
+    def resume(self, messages: Sequence[Message]) -> None:
         """Schedule the planned steps (and owed scripted replies) of these messages."""
         scripts: dict[tuple[str, int, Steps], _Script] = {}
         for message in messages:
@@ -146,6 +183,27 @@ class SimulationEngine:
                 self._scheduler.at(due, partial(self._accept, script))
             else:
                 self._scheduler.at(due, partial(self._run_step, script))
+
+    def _schedule_created(self, messages: Sequence[Message]) -> None:
+        """Schedule the messages of one send.
+
+        They share the account, the creation time and the initial status, so messages
+        that share their steps object share the due time too (``plan``). The usual bulk
+        shares one, which one C-level scan confirms, and becomes one script.
+        """
+        first = messages[0] if messages else None
+        if (
+            first is None
+            or not first.pending
+            or first.next_due is None
+            or not all(map(is_, map(_PENDING, messages), repeat(first.pending)))
+        ):
+            self.resume(messages)
+            return
+        script = _Script(first.account_id, first.pending, self._generation(first.account_id))
+        script.messages = list(messages)
+        run = self._accept if first.status is DeliveryStatus.SCHEDULED else self._run_step
+        self._scheduler.at(first.next_due, partial(run, script))
 
     def resume_replies(self, messages: Iterable[Message]) -> None:
         """Schedule the scripted replies owed by delivered messages (after a restart)."""

@@ -178,6 +178,14 @@ class Scenario:
         init=False, repr=False, compare=False, default_factory=dict
     )
     _rules_for_others: tuple[Rule, ...] = field(init=False, repr=False, compare=False, default=())
+    common_lifecycle: Lifecycle | None = field(init=False, repr=False, compare=False, default=None)
+    """The fate of every message whose recipient no rule names, when that needs no
+    matching and no draw: no rule or reply rule without a ``to``, one default outcome.
+    A bulk send then plans only the named recipients one by one."""
+    named_recipients: frozenset[str] = field(
+        init=False, repr=False, compare=False, default=frozenset()
+    )
+    """Every ``to`` a rule or a reply rule names."""
 
     def __post_init__(self) -> None:
         general = tuple(rule for rule in self.rules if rule.match.to is None)
@@ -187,6 +195,11 @@ class Scenario:
         }
         object.__setattr__(self, "_rules_by_to", by_to)
         object.__setattr__(self, "_rules_for_others", general)
+        reply_recipients = {reply.match.to for reply in self.replies}
+        if not general and None not in reply_recipients and len(self.default.outcomes) == 1:
+            object.__setattr__(self, "common_lifecycle", self.default.outcomes[0].lifecycle)
+        named = {to for to in reply_recipients if to is not None} | by_to.keys()
+        object.__setattr__(self, "named_recipients", frozenset(named))
 
     def rule_for(self, message: MessageFacts) -> Rule:
         """The first rule the message matches, else the default rule."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
+from operator import attrgetter, is_
 from typing import TypeVar
 
 from mock_puresms.domain.accounts import Account, InsufficientCredits
@@ -26,6 +27,11 @@ from mock_puresms.storage.base import (
 )
 
 T = TypeVar("T")
+
+_REFERENCE = attrgetter("reference")
+_BATCH_REFERENCE = attrgetter("batch_reference")
+_CLIENT_REFERENCE = attrgetter("client_reference")
+_TO = attrgetter("to")
 
 
 class _Index:
@@ -50,6 +56,27 @@ class _Index:
             present.append(message)
         else:
             self._entries[key] = [present, message]
+
+    def extend(self, key: str, messages: Sequence[Message]) -> None:
+        """``add`` for many messages under one key."""
+        present = self._entries.get(key)
+        if present is None:
+            self._entries[key] = messages[0] if len(messages) == 1 else list(messages)
+        elif isinstance(present, list):
+            present.extend(messages)
+        else:
+            self._entries[key] = [present, *messages]
+
+    def add_all(self, keys: list[str], messages: Sequence[Message]) -> None:
+        """``add`` for many messages, in C-level passes when no key is seen twice."""
+        # setdefault() stores each new key in one C-level pass; where it hands back
+        # something else, the key was held already (or given twice) and goes one by one.
+        present = list(map(self._entries.setdefault, keys, messages))
+        if all(map(is_, present, messages)):
+            return
+        for key, message, held in zip(keys, messages, present, strict=True):
+            if held is not message:
+                self.add(key, message)
 
     def get(self, key: str) -> list[Message]:
         present = self._entries.get(key)
@@ -192,13 +219,21 @@ class MemoryStore:
                 raise InsufficientCredits(cost, account.credits)
             account.credits -= cost
         data = self._account_data(account_id)
-        store = self._messages
-        by_batch, by_client, by_to = data.by_batch, data.by_client_reference, data.by_to
-        for message in messages:
-            store[message.reference] = message
-            by_batch.add(message.batch_reference, message)
-            by_client.add(message.client_reference, message)
-            by_to.add(message.to, message)
+        # C-level passes over the columns: this runs for every message of a bulk send.
+        self._messages.update(zip(map(_REFERENCE, messages), messages, strict=True))
+        batches = set(map(_BATCH_REFERENCE, messages))
+        if len(batches) == 1:  # one send, one batch (or none)
+            (batch,) = batches
+            if batch is not None:
+                data.by_batch.extend(batch, messages)
+        else:
+            for message in messages:
+                data.by_batch.add(message.batch_reference, message)
+        client_references = list(map(_CLIENT_REFERENCE, messages))
+        if client_references.count(None) < len(client_references):
+            for reference, message in zip(client_references, messages, strict=True):
+                data.by_client_reference.add(reference, message)
+        data.by_to.add_all(list(map(_TO, messages)), messages)
         data.messages.extend(messages)
 
     async def save_messages(

@@ -156,6 +156,44 @@ def test_advance_answers_the_clock_moved_by_exactly_the_seconds_asked(mock: Mock
 # --------------------------------------------------------------------------- scheduled sends
 
 
+def test_a_large_bulk_gives_every_magic_number_its_fate_among_ordinary_numbers(
+    mock: Mock,
+) -> None:
+    # Large enough that the bulk is planned in one pass with only named numbers apart;
+    # the opted-out number is Skipped and never moves.
+    mock.v1("POST", "/v1/Contacts", json={"phoneNumber": "447700900150", "optedOut": True})
+    magic = [number for number, _, _ in MAGIC_FATES] + ["447700900005"]
+    ordinary = [f"4477009002{i:02d}" for i in range(40)]
+    numbers = ordinary[:20] + magic + ["447700900150"] + ordinary[20:]
+    response = mock.v1(
+        "POST",
+        "/v1/Sms/SendBulk",
+        json={"from": "Acme", "content": "Hi", "messages": [{"to": n} for n in numbers]},
+    )
+    assert response.status_code == 200, response.text
+    references = {item["reference"]: numbers[item["index"]] for item in response.json()["messages"]}
+    t0 = now_ms(mock)
+
+    mock.advance(10)
+
+    expected = {number: name for number, _, name in MAGIC_FATES}
+    expected["447700900005"] = "Enroute"
+    expected["447700900150"] = "Skipped"
+    for reference, number in references.items():
+        message = mock.message(reference)
+        fate = expected.get(number, "Delivered")
+        if fate == "Skipped":
+            assert history(message) == lifecycle(t0, ("Skipped", 0))
+        elif fate == "Enroute":
+            assert history(message) == lifecycle(t0, ("Accepted", 0), ("Enroute", 1000))
+        else:
+            assert history(message) == lifecycle(
+                t0, ("Accepted", 0), ("Enroute", 1000), (fate, 3000)
+            ), number
+    replies = mock.v1("GET", "/v1/Replies").json()["items"]
+    assert [(r["from"], r["content"]) for r in replies] == [("447700900006", "STOP")]
+
+
 def test_scheduled_message_is_accepted_exactly_at_send_at(mock: Mock) -> None:
     send_at = now_ms(mock) + 60_000
     sent = mock.send(to=ORDINARY, sendAt=format_ms(send_at))
