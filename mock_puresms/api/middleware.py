@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -13,6 +14,8 @@ from mock_puresms.api.problems import problem_response
 log = logging.getLogger("mock_puresms")
 
 _REQUEST_ID = b"x-request-id"
+# Ids need to be unique, not secret: a PRNG seeded from the OS, not a system call each.
+_request_ids = random.Random(os.urandom(32))
 
 
 class RequestIdMiddleware:
@@ -35,7 +38,7 @@ class RequestIdMiddleware:
                 request_id = value.decode("latin-1")[:200]
                 break
         if not request_id:
-            request_id = os.urandom(16).hex()
+            request_id = f"{_request_ids.getrandbits(128):032x}"
         scope.setdefault("state", {})["request_id"] = request_id
         encoded = request_id.encode("latin-1")
         started = False

@@ -14,6 +14,16 @@ from mock_puresms.storage.base import Page
 
 
 def message_json(message: Message) -> dict[str, Any]:
+    created_at = format_ms(message.created_at)
+    # Most histories start at creation: its timestamp is rendered once.
+    history = [
+        {
+            "deliveryStatus": int(entry.status),
+            "deliveryStatusName": entry.status.label,
+            "at": created_at if entry.at == message.created_at else format_ms(entry.at),
+        }
+        for entry in message.history
+    ]
     return {
         "reference": message.reference,
         "clientReference": message.client_reference,
@@ -28,16 +38,9 @@ def message_json(message: Message) -> dict[str, Any]:
         "deliveryStatusName": message.status.label,
         "deliveryReceiptUrl": message.receipt_url,
         "sendAt": format_ms(message.send_at) if message.send_at is not None else None,
-        "createdAt": format_ms(message.created_at),
-        "updatedAt": format_ms(message.updated_at),
-        "history": [
-            {
-                "deliveryStatus": int(entry.status),
-                "deliveryStatusName": entry.status.label,
-                "at": format_ms(entry.at),
-            }
-            for entry in message.history
-        ],
+        "createdAt": created_at,
+        "updatedAt": history[-1]["at"] if history else created_at,
+        "history": history,
     }
 
 

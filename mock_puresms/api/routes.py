@@ -12,9 +12,10 @@ def v1_routes() -> list[BaseRoute]:
     # Batch routes come first: "/v1/Sms/Batch/x" would otherwise match "/v1/Sms/{reference}";
     # likewise "/v1/Contacts/Import" before "/v1/Contacts/{id}".
     return [
-        FlexibleRoute("/connect/token", {"POST": oauth.token}),
+        # The sends first: routes are tried in order, and these are the busiest.
         FlexibleRoute("/v1/Sms/Send", {"POST": sms.send}),
         FlexibleRoute("/v1/Sms/SendBulk", {"POST": sms.send_bulk}),
+        FlexibleRoute("/connect/token", {"POST": oauth.token}),
         FlexibleRoute("/v1/Sms/SendToGroup", {"POST": sms.send_to_group}),
         FlexibleRoute(
             "/v1/Sms/Batch/{batchReference}",

@@ -263,14 +263,21 @@ def _plain_bulk(
         if not 1 <= min(map(len, present)) <= max(map(len, present)) <= MAX_REFERENCE_LENGTH:
             return None
     infos = measure_all(contents)
-    if max(info.segments for info in set(infos)) > MAX_SEGMENTS:
+    distinct_infos = set(infos)
+    if max(info.segments for info in distinct_infos) > MAX_SEGMENTS:
         return None
+    if len(distinct_infos) == 1:  # the usual bulk: every body one GSM-7 segment
+        (info,) = distinct_infos
+        encodings: list[str] = [info.encoding] * len(infos)
+        segments = [info.segments] * len(infos)
+    else:
+        encodings, segments = list(map(_ENCODING, infos)), list(map(_SEGMENTS, infos))
     return Outbound(
         to=phones,
         sender=senders,
         content=contents,
-        encoding=list(map(_ENCODING, infos)),
-        segments=list(map(_SEGMENTS, infos)),
+        encoding=encodings,
+        segments=segments,
         client_reference=references,
         receipt_url=urls,
     )

@@ -79,7 +79,7 @@ class Outbound:
 Steps = tuple[PlannedStep, ...]
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Draft:
     """A send about to become messages: what the simulation plans their fate from."""
 

@@ -114,22 +114,23 @@ class SimulationEngine:
         scenario = self._scenario
         outbound = draft.outbound
         count = len(outbound)
-        plans = Plans.nothing(count)
         common = scenario.common_lifecycle
-        if common is None:
-            individual: Iterable[int] = range(count)
-        else:
+        steps = self._steps(common) if common is not None else ()
+        if steps:
             # Everyone gets the common fate in one pass; only the recipients a rule
-            # names, and skipped messages, are looked at one by one.
-            steps = self._steps(common)
-            if steps:
-                plans.pending = [steps] * count
-                plans.next_due = [self._first_due(draft, steps)] * count
+            # names, and skipped messages, are looked at one by one below.
+            due = self._first_due(draft, steps)
+            plans = Plans([steps] * count, [due] * count, [None] * count)
+        else:
+            plans = Plans.nothing(count)
+        individual: Iterable[int] = range(count)
+        if common is not None:
             named = scenario.named_recipients
-            individual = set(draft.skipped)
-            if not named.isdisjoint(outbound.to):
-                individual.update(i for i, to in enumerate(outbound.to) if to in named)
-            individual = sorted(individual)  # draws happen in request order
+            if named.isdisjoint(outbound.to):
+                individual = sorted(draft.skipped)
+            else:
+                chosen = {i for i, to in enumerate(outbound.to) if to in named}
+                individual = sorted(chosen.union(draft.skipped))  # draws in request order
         rng = self._rng
         has_replies = bool(scenario.replies)
         for index in individual:

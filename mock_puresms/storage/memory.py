@@ -91,6 +91,7 @@ class _AccountData:
         "by_client_reference",
         "by_phone",
         "by_to",
+        "by_to_covers",
         "contacts",
         "groups",
         "members",
@@ -103,7 +104,10 @@ class _AccountData:
         self.messages: list[Message] = []
         self.by_batch = _Index()
         self.by_client_reference = _Index()
+        # Filled on first use: an index by recipient costs a bulk send more than its
+        # other indexes together, and most runs never ask by recipient.
         self.by_to = _Index()
+        self.by_to_covers = 0  # how many of ``messages`` by_to holds, oldest first
         self.replies: list[Reply] = []
         self.contacts: dict[str, Contact] = {}  # by id, in creation order
         self.by_phone: dict[str, Contact] = {}
@@ -116,10 +120,18 @@ class _AccountData:
         """Drop every message not in ``kept`` and rebuild the indexes (retention)."""
         self.messages = [m for m in self.messages if m.reference in kept]
         self.by_batch, self.by_client_reference, self.by_to = _Index(), _Index(), _Index()
+        self.by_to_covers = 0
         for message in self.messages:
             self.by_batch.add(message.batch_reference, message)
             self.by_client_reference.add(message.client_reference, message)
-            self.by_to.add(message.to, message)
+
+    def recipient_index(self) -> _Index:
+        """Messages by recipient, brought up to date with the messages added since."""
+        fresh = self.messages[self.by_to_covers :]
+        if fresh:
+            self.by_to.add_all(list(map(_TO, fresh)), fresh)
+            self.by_to_covers = len(self.messages)
+        return self.by_to
 
     def put_contact(self, contact: Contact) -> None:
         old = self.contacts.get(contact.id)
@@ -219,6 +231,13 @@ class MemoryStore:
                 raise InsufficientCredits(cost, account.credits)
             account.credits -= cost
         data = self._account_data(account_id)
+        if len(messages) == 1:
+            [message] = messages
+            self._messages[message.reference] = message
+            data.by_batch.add(message.batch_reference, message)
+            data.by_client_reference.add(message.client_reference, message)
+            data.messages.append(message)
+            return
         # C-level passes over the columns: this runs for every message of a bulk send.
         self._messages.update(zip(map(_REFERENCE, messages), messages, strict=True))
         batches = set(map(_BATCH_REFERENCE, messages))
@@ -233,7 +252,6 @@ class MemoryStore:
         if client_references.count(None) < len(client_references):
             for reference, message in zip(client_references, messages, strict=True):
                 data.by_client_reference.add(reference, message)
-        data.by_to.add_all(list(map(_TO, messages)), messages)
         data.messages.extend(messages)
 
     async def save_messages(
@@ -257,7 +275,7 @@ class MemoryStore:
         if query.client_reference is not None:
             return reversed(data.by_client_reference.get(query.client_reference))
         if query.to is not None:
-            return reversed(data.by_to.get(query.to))
+            return reversed(data.recipient_index().get(query.to))
         return reversed(data.messages)
 
     async def query_messages(self, query: MessageQuery) -> Page[Message]:
@@ -295,7 +313,7 @@ class MemoryStore:
         data = self._data.get(account_id)
         if data is None:
             return None
-        for message in reversed(data.by_to.get(to)):
+        for message in reversed(data.recipient_index().get(to)):
             if message.sender == sender:
                 return message
         return None
