@@ -43,6 +43,31 @@ MIGRATIONS: list[str] = [
         created_at INTEGER NOT NULL, refs TEXT NOT NULL, state TEXT NOT NULL,
         next_attempt_at INTEGER, attempts TEXT NOT NULL);
     """,
+    # 2: messages are stored one row per send (a bulk is one row, written in a few
+    # milliseconds instead of one row per message), with their columns as JSON arrays;
+    # a message whose state changed since has a row in message_state.
+    """
+    CREATE TABLE sends (seq INTEGER PRIMARY KEY, account_id TEXT NOT NULL, body BLOB NOT NULL);
+    CREATE TABLE message_state (
+        reference TEXT PRIMARY KEY, account_id TEXT NOT NULL, status INTEGER NOT NULL,
+        history TEXT NOT NULL, pending TEXT, next_due INTEGER, reply_plan TEXT);
+    INSERT INTO sends (seq, account_id, body)
+    SELECT seq, account_id, json_object(
+        'reference', json_array(reference), 'to', json_array(to_number),
+        'sender', json_array(sender), 'content', json_array(content),
+        'encoding', json_array(encoding), 'segments', json_array(segments),
+        'is_test', json_array(is_test), 'status', json_array(status),
+        'created_at', json_array(created_at),
+        'client_reference', json_array(client_reference),
+        'batch_reference', json_array(batch_reference),
+        'receipt_url', json_array(receipt_url), 'send_at', json_array(send_at),
+        'history', json_array(json(CAST(history AS TEXT))),
+        'pending', json_array(json(CAST(pending AS TEXT))),
+        'next_due', json_array(next_due),
+        'reply_plan', json_array(json(CAST(reply_plan AS TEXT))))
+    FROM messages ORDER BY seq;
+    DROP TABLE messages;
+    """,
 ]
 
 

@@ -31,6 +31,7 @@ from starlette.testclient import TestClient
 from webhook_receiver import Receiver
 
 from mock_puresms import Settings, create_app
+from mock_puresms.domain.accounts import open_mode_account_id
 from mock_puresms.domain.timestamps import format_ms, parse_iso
 from mock_puresms.storage.migrations import MIGRATIONS, migrate
 
@@ -624,3 +625,62 @@ def test_finished_deliveries_are_listed_as_they_were_after_a_restart(tmp_path: P
 
     assert [d["state"] for d in before] == ["delivered", "delivered"]
     assert after == before
+
+
+def test_a_file_of_schema_version_1_is_migrated_with_its_messages(tmp_path: Path) -> None:
+    # Version 1 kept one row per message; version 2 keeps one row per send. A message
+    # mid-lifecycle and a finished one must come through with their history and plan.
+    db = tmp_path / "v1.db"
+    account_id = open_mode_account_id(HEADERS["X-API-Key"])
+    created = parse_iso("2026-11-24T10:00:00Z")
+    columns = (
+        "reference, seq, account_id, to_number, sender, content, encoding, segments, "
+        "is_test, status, created_at, client_reference, batch_reference, receipt_url, "
+        "send_at, history, pending, next_due, reply_plan"
+    )
+    accepted, enroute, delivered = 6, 1, 2  # DeliveryStatus values
+    rows = [
+        ("MOLD0000000000001", 1, account_id, "447700900100", "Acme", "Hi", "GSM7", 1, 0,
+         accepted, created, "c-1", "BOLD0000000000001", None, None,
+         orjson.dumps([[accepted, created]]), orjson.dumps([[enroute, 1000], [delivered, 2000]]),
+         created + 1000, None),
+        ("MOLD0000000000002", 2, account_id, "447700900101", "Acme", "Hé", "UCS2", 1, 1,
+         delivered, created, None, None, "https://example.test/dlr", None,
+         orjson.dumps([[accepted, created], [enroute, created + 1000],
+                       [delivered, created + 3000]]),
+         None, None, None),
+    ]  # fmt: skip
+    with contextlib.closing(sqlite3.connect(db, isolation_level=None)) as connection:
+        connection.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        connection.executescript(
+            f"BEGIN; {MIGRATIONS[0]}; INSERT INTO schema_version VALUES (1); COMMIT;"
+        )
+        connection.executemany(
+            f"INSERT INTO messages ({columns}) VALUES ({', '.join('?' * 19)})", rows
+        )
+        connection.execute("INSERT INTO meta VALUES ('clock', ?)", (str(created),))
+
+    with in_process(db) as mock:
+        pending = ok(mock.get("/v1/Sms/MOLD0000000000001"))
+        done = ok(mock.get("/v1/Sms/MOLD0000000000002"))
+        ok(mock.post("/_mock/clock/advance", json={"seconds": 5}))
+        moved = ok(mock.get("/v1/Sms/MOLD0000000000001"))
+
+    assert pending["clientReference"] == "c-1"
+    assert pending["batchReference"] == "BOLD0000000000001"
+    assert [e["deliveryStatusName"] for e in done["history"]] == [
+        "Accepted",
+        "Enroute",
+        "Delivered",
+    ]
+    assert (done["isTest"], done["encoding"], done["content"]) == (True, "UCS2", "Hé")
+    assert done["deliveryReceiptUrl"] == "https://example.test/dlr"
+    assert [(e["deliveryStatusName"], parse_iso(e["at"]) - created) for e in moved["history"]] == [
+        ("Accepted", 0), ("Enroute", 1000), ("Delivered", 3000)
+    ]  # fmt: skip
+    with contextlib.closing(sqlite3.connect(db)) as connection:
+        assert connection.execute("SELECT version FROM schema_version").fetchall() == [
+            (len(MIGRATIONS),)
+        ]
+        tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master")}
+    assert "messages" not in tables
