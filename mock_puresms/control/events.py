@@ -36,6 +36,7 @@ from mock_puresms.domain.events import (
     MessagesCreated,
     ReplyReceived,
     StatusChanged,
+    StatusesChanged,
     WebhookAttempted,
 )
 from mock_puresms.domain.messages import Message
@@ -84,6 +85,13 @@ class EventStreams:
         return len(self._clients)
 
     def __call__(self, event: Event) -> None:
+        if not self._clients:
+            return
+        if isinstance(event, StatusesChanged):
+            # A stream shows each change as its own event, and counts them one by one.
+            for change in event.each():
+                self(change)
+            return
         for client in self._clients:
             if client.overflowed or client.closed:
                 continue

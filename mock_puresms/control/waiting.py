@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from operator import attrgetter
 
-from mock_puresms.domain.events import Event, StatusChanged
+from mock_puresms.domain.events import Event, StatusChanged, StatusesChanged
 
 
 class StatusWaiters:
@@ -18,9 +19,16 @@ class StatusWaiters:
         self._waiting: dict[str, set[asyncio.Future[None]]] = {}
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, StatusChanged) and self._waiting:
+        if not self._waiting:
+            return
+        if isinstance(event, StatusChanged):
             for future in self._waiting.pop(event.message.reference, ()):
                 _resolve(future)
+        elif isinstance(event, StatusesChanged):
+            changed = set(map(attrgetter("reference"), event.messages))
+            for reference in changed & self._waiting.keys():
+                for future in self._waiting.pop(reference):
+                    _resolve(future)
 
     def watch(self, reference: str) -> asyncio.Future[None]:
         """A future resolved at the next status change of ``reference``."""

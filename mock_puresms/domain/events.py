@@ -6,7 +6,7 @@ caused the event; they must only record or schedule work, never block.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from mock_puresms.domain.messages import Message
@@ -21,15 +21,29 @@ class MessagesCreated:
     messages: Sequence[Message]
 
 
-# Not frozen: one is built per status change (100,000s per advance), and a frozen
-# dataclass costs several times more to build. Treat it as read-only all the same.
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class StatusChanged:
     """A message moved to ``status`` at mock time ``at``; each one is a delivery receipt."""
 
     message: Message
     status: DeliveryStatus
     at: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatusesChanged:
+    """Messages moved to ``status`` together at mock time ``at`` (a simulation step, a
+    batch cancelled): one event for the group, which subscribers handle in bulk; it
+    means exactly what one ``StatusChanged`` per message, in this order, would."""
+
+    messages: Sequence[Message]
+    status: DeliveryStatus
+    at: int
+
+    def each(self) -> Iterator[StatusChanged]:
+        """The group as one ``StatusChanged`` per message, in order."""
+        for message in self.messages:
+            yield StatusChanged(message, self.status, self.at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +62,7 @@ class WebhookAttempted:
     attempt: int
 
 
-Event = MessagesCreated | StatusChanged | ReplyReceived | WebhookAttempted
+Event = MessagesCreated | StatusChanged | StatusesChanged | ReplyReceived | WebhookAttempted
 Subscriber = Callable[[Event], None]
 
 
@@ -66,14 +80,3 @@ class EventBus:
     def publish(self, event: Event) -> None:
         for subscriber in tuple(self._subscribers):
             subscriber(event)
-
-    def publish_all(self, events: Sequence[Event]) -> None:
-        """Publish events in order; each subscriber sees them all, then the next one.
-
-        The simulation moves thousands of messages at once: one pass per subscriber
-        costs a fraction of one ``publish`` per event. Subscribers are independent, so
-        the order each one sees is all that matters.
-        """
-        for subscriber in tuple(self._subscribers):
-            for event in events:
-                subscriber(event)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import compress, repeat
+from operator import attrgetter, not_
 from typing import NamedTuple
 
 from mock_puresms.domain.accounts import Account
 from mock_puresms.domain.errors import Conflict, NotFound
-from mock_puresms.domain.events import EventBus, MessagesCreated, StatusChanged
+from mock_puresms.domain.events import EventBus, MessagesCreated, StatusChanged, StatusesChanged
 from mock_puresms.domain.messages import (
     HistoryEntry,
     Message,
@@ -77,6 +79,9 @@ class Outbound:
 
 
 Steps = tuple[PlannedStep, ...]
+
+_STATUS = attrgetter("status")
+_HISTORY = attrgetter("history")
 
 
 @dataclass(slots=True)
@@ -225,19 +230,21 @@ class MessageService:
 
     async def advance_statuses(
         self, messages: Sequence[Message], status: DeliveryStatus, at: int
-    ) -> list[Message]:
+    ) -> Sequence[Message]:
         """Move every message that is not final to ``status``; returns those moved.
 
-        The simulation's bulk path: one store write for a whole group of messages.
+        The simulation's bulk path: C-level passes over the group, one store write and
+        one ``StatusesChanged`` event for all of it.
         """
-        moved = [m for m in messages if m.status not in FINAL_STATUSES]
+        finals = list(map(FINAL_STATUSES.__contains__, map(_STATUS, messages)))
+        moved = list(compress(messages, map(not_, finals))) if any(finals) else messages
+        if not moved:
+            return moved
         entry = new_entry(HistoryEntry, (status, at))  # immutable: shared by the group
-        for message in moved:
-            message.status = status
-            message.history.append(entry)
-        if moved:
-            await self._store.save_messages(moved)
-            self._events.publish_all([StatusChanged(m, status, at) for m in moved])
+        deque(map(setattr, moved, repeat("status"), repeat(status)), maxlen=0)
+        deque(map(list.append, map(_HISTORY, moved), repeat(entry)), maxlen=0)
+        await self._store.save_messages(moved)
+        self._events.publish(StatusesChanged(moved, status, at))
         return moved
 
     async def cancel(self, account_id: str, reference: str) -> Message:

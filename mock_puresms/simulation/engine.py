@@ -9,13 +9,14 @@ domain services, so every change is published like any other.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Sequence
 from functools import partial
-from itertools import repeat
+from itertools import compress, repeat
 from operator import attrgetter, is_
 from typing import NamedTuple
 
-from mock_puresms.domain.events import Event, MessagesCreated, StatusChanged
+from mock_puresms.domain.events import Event, MessagesCreated, StatusChanged, StatusesChanged
 from mock_puresms.domain.inbound import ReplyService
 from mock_puresms.domain.messages import Message
 from mock_puresms.domain.sending import Draft, MessageService, Plans, Steps
@@ -28,6 +29,8 @@ _SIMULATED = frozenset({DeliveryStatus.ACCEPTED, DeliveryStatus.SCHEDULED})
 _DELIVERED = DeliveryStatus.DELIVERED
 
 _PENDING = attrgetter("pending")
+_STATUS = attrgetter("status")
+_REPLY_PLAN = attrgetter("reply_plan")
 
 
 class _Facts(NamedTuple):
@@ -161,8 +164,13 @@ class SimulationEngine:
     def __call__(self, event: Event) -> None:
         if isinstance(event, MessagesCreated):
             self._schedule_created(event.messages)
-        elif type(event) is StatusChanged and event.status is _DELIVERED:
-            self._on_delivered(event.message, event.at)
+        elif type(event) is StatusChanged:
+            if event.status is _DELIVERED:
+                self._on_delivered(event.message, event.at)
+        elif type(event) is StatusesChanged and event.status is _DELIVERED:
+            # Only the messages with a scripted reply, picked out in C.
+            for message in compress(event.messages, map(_REPLY_PLAN, event.messages)):
+                self._on_delivered(message, event.at)
 
     def resume(self, messages: Sequence[Message]) -> None:
         """Schedule the planned steps (and owed scripted replies) of these messages."""
@@ -221,10 +229,18 @@ class SimulationEngine:
         """The script's messages still following it (and in ``status``, when given)."""
         if script.generation != self._generation(script.account_id):
             return []
-        steps = script.steps
+        steps, messages = script.steps, script.messages
+        # Usually every message still follows: C-level scans say so without a loop.
+        statuses = set(map(_STATUS, messages))
+        if (
+            all(map(is_, map(_PENDING, messages), repeat(steps)))
+            and statuses.isdisjoint(FINAL_STATUSES)
+            and (status is None or statuses <= {status})
+        ):
+            return messages
         return [
             m
-            for m in script.messages
+            for m in messages
             if m.pending is steps
             and m.status not in FINAL_STATUSES
             and (status is None or m.status is status)
@@ -232,9 +248,8 @@ class SimulationEngine:
 
     def _advance_plan(self, live: list[Message], script: _Script, due: int, rest: Steps) -> None:
         next_due = due + rest[0][1] if rest else None
-        for message in live:
-            message.pending = rest
-            message.next_due = next_due
+        deque(map(setattr, live, repeat("pending"), repeat(rest)), maxlen=0)
+        deque(map(setattr, live, repeat("next_due"), repeat(next_due)), maxlen=0)
         script.messages = live
         script.steps = rest
         if next_due is not None and live:

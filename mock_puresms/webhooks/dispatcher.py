@@ -15,16 +15,24 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
+from itertools import chain, repeat
+from operator import attrgetter, is_
 from typing import Any
 
 import orjson
 
 from mock_puresms.domain.accounts import Account
 from mock_puresms.domain.deliveries import Attempt, Delivery, DeliveryKind, DeliveryState
-from mock_puresms.domain.events import Event, ReplyReceived, StatusChanged, WebhookAttempted
+from mock_puresms.domain.events import (
+    Event,
+    ReplyReceived,
+    StatusChanged,
+    StatusesChanged,
+    WebhookAttempted,
+)
 from mock_puresms.domain.messages import Message
 from mock_puresms.domain.replies import Reply
 from mock_puresms.domain.statuses import DeliveryStatus
@@ -42,10 +50,57 @@ RenderReply = Callable[[Reply], dict[str, Any]]
 
 
 @dataclass(slots=True)
-class _Receipt:
-    message: Message
+class _Receipts:
+    """The receipts of messages that changed to one status together (one event)."""
+
+    messages: Sequence[Message]
     status: DeliveryStatus
-    position: int  # the index of the status change in the message's history
+    # Each change's index in its message's history: what a durable store owes.
+    positions: list[int] | None
+
+
+_REFERENCE = attrgetter("reference")
+_ACCOUNT_ID = attrgetter("account_id")
+_RECEIPT_URL = attrgetter("receipt_url")
+_CLIENT_REFERENCE = attrgetter("client_reference")
+_BATCH_REFERENCE = attrgetter("batch_reference")
+_HISTORY = attrgetter("history")
+
+
+def receipts_json(messages: Sequence[Message], status: DeliveryStatus) -> bytes:
+    """The JSON array of the receipts of ``messages``, all changed to ``status``.
+
+    A bulk's receipts differ only in their reference (which the mock makes, so it needs
+    no escaping): those are joined into one template in C. Anything else is encoded
+    entry by entry; both give the same bytes.
+    """
+    client_references = list(map(_CLIENT_REFERENCE, messages))
+    batches = set(map(_BATCH_REFERENCE, messages))
+    if client_references.count(None) == len(messages) and len(batches) == 1:
+        (batch,) = batches
+        tail = (
+            '","clientReference":null,"batchReference":' + orjson.dumps(batch).decode()
+            + f',"deliveryStatus":{int(status)},"additionalMessage":null}}'
+        )  # fmt: skip
+        joined = (tail + ',{"reference":"').join(map(_REFERENCE, messages))
+        return ('[{"reference":"' + joined + tail + "]").encode()
+    return orjson.dumps(
+        [
+            {
+                "reference": message.reference,
+                "clientReference": client_reference,
+                "batchReference": message.batch_reference,
+                "deliveryStatus": status,  # an IntEnum: orjson writes the code
+                "additionalMessage": None,
+            }
+            for message, client_reference in zip(messages, client_references, strict=True)
+        ]
+    )
+
+
+# How many references to finished deliveries a URL's ordering map may hold, beyond what
+# its unfinished deliveries could account for, before they are swept out.
+_STALE_LIMIT = 100_000
 
 
 def backoff_ms(tuning: WebhookTuning, failed_attempts: int) -> int:
@@ -80,10 +135,12 @@ class WebhookDispatcher:
         self._sender = sender if sender is not None else AiohttpSender()
         self._publish = publish
         self._deliveries: dict[str, Delivery] = {}
-        self._pending_receipts: list[_Receipt] = []
+        self._pending_receipts: list[_Receipts] = []
         self._flush_due: int | None = None
-        # Per URL, the newest unfinished delivery per message reference, for ordering.
+        # Per URL, the newest delivery per message reference, for ordering, and how
+        # many deliveries to it are unfinished.
         self._latest: dict[str, dict[str, Delivery]] = {}
+        self._unfinished: dict[str, int] = {}
         self._in_flight: set[asyncio.Task[None]] = set()
         self._generation = 0
         scheduler.add_settler(self.settle)
@@ -91,14 +148,21 @@ class WebhookDispatcher:
     # -- events ---------------------------------------------------------------------
 
     def __call__(self, event: Event) -> None:
-        if type(event) is StatusChanged:
-            message = event.message
-            self._pending_receipts.append(_Receipt(message, event.status, len(message.history) - 1))
-            if self._flush_due is None:
-                self._flush_due = event.at + self._tuning.batch_window_ms
-                self._scheduler.at(self._flush_due, partial(self._flush, self._generation))
+        if type(event) is StatusesChanged:
+            self._owe(event.messages, event.status, event.at)
+        elif type(event) is StatusChanged:
+            self._owe((event.message,), event.status, event.at)
         elif isinstance(event, ReplyReceived):
             self._scheduler.at(event.reply.received_at, partial(self._send_reply, event))
+
+    def _owe(self, messages: Sequence[Message], status: DeliveryStatus, at: int) -> None:
+        positions = None
+        if self._durable:
+            positions = [length - 1 for length in map(len, map(_HISTORY, messages))]
+        self._pending_receipts.append(_Receipts(messages, status, positions))
+        if self._flush_due is None:
+            self._flush_due = at + self._tuning.batch_window_ms
+            self._scheduler.at(self._flush_due, partial(self._flush, self._generation))
 
     async def _account(self, account_id: str) -> Account | None:
         return await self._get_account(account_id)
@@ -107,43 +171,51 @@ class WebhookDispatcher:
         """Group the receipts of one batch window by URL into deliveries."""
         if generation != self._generation:
             return
-        receipts, self._pending_receipts = self._pending_receipts, []
+        owed, self._pending_receipts = self._pending_receipts, []
         self._flush_due = None
         defaults: dict[str, str | None] = {}
-        by_url: dict[tuple[str, str], list[_Receipt]] = {}
-        for receipt in receipts:
-            message = receipt.message
-            url = message.receipt_url
-            if url is None:
-                if message.account_id not in defaults:
-                    account = await self._account(message.account_id)
-                    defaults[message.account_id] = (
-                        account.webhooks.delivery_receipt_url if account else None
+
+        async def default_url(account_id: str) -> str | None:
+            if account_id not in defaults:
+                account = await self._account(account_id)
+                defaults[account_id] = account.webhooks.delivery_receipt_url if account else None
+            return defaults[account_id]
+
+        # Per (account, URL), runs of messages that changed to one status, in order.
+        by_url: dict[tuple[str, str], list[tuple[list[Message], DeliveryStatus]]] = {}
+        for receipts in owed:
+            messages, status = receipts.messages, receipts.status
+            accounts = set(map(_ACCOUNT_ID, messages))
+            if len(accounts) == 1 and all(map(is_, map(_RECEIPT_URL, messages), repeat(None))):
+                # The usual group: one account, no message-level URL; kept whole.
+                (account_id,) = accounts
+                url = await default_url(account_id)
+                if url is not None:
+                    _extend_run(by_url.setdefault((account_id, url), []), messages, status)
+                continue
+            for message in messages:
+                url = message.receipt_url or await default_url(message.account_id)
+                if url is not None:
+                    _extend_run(
+                        by_url.setdefault((message.account_id, url), []), (message,), status
                     )
-                url = defaults[message.account_id]
-            if url is not None:
-                by_url.setdefault((message.account_id, url), []).append(receipt)
         size = self._tuning.max_batch
         created: list[Delivery] = []
-        for (account_id, url), group in by_url.items():
-            for start in range(0, len(group), size):
-                chunk = group[start : start + size]
-                body = orjson.dumps(
-                    [
-                        {
-                            "reference": r.message.reference,
-                            "clientReference": r.message.client_reference,
-                            "batchReference": r.message.batch_reference,
-                            "deliveryStatus": r.status,  # an IntEnum: orjson writes the code
-                            "additionalMessage": None,
-                        }
-                        for r in chunk
-                    ]
+        for (account_id, url), runs in by_url.items():
+            for chunk in _chunks(runs, size):
+                body = b",".join(receipts_json(ms, status)[1:-1] for ms, status in chunk)
+                references = tuple(chain.from_iterable(map(_REFERENCE, ms) for ms, _ in chunk))
+                created.append(
+                    self._add(account_id, url, "receipts", b"[" + body + b"]", due, references)
                 )
-                references = tuple(r.message.reference for r in chunk)
-                created.append(self._add(account_id, url, "receipts", body, due, references))
+        flushed: list[tuple[str, int]] = []
+        if self._durable:
+            for receipts in owed:
+                assert receipts.positions is not None
+                flushed.extend(
+                    zip(map(_REFERENCE, receipts.messages), receipts.positions, strict=True)
+                )
         # One unit: the deliveries exist exactly when their receipts stop being owed.
-        flushed = [(r.message.reference, r.position) for r in receipts] if self._durable else []
         await self._save(created, flushed)
         for delivery in created:
             self._schedule_attempt(delivery, due)
@@ -187,7 +259,13 @@ class WebhookDispatcher:
     def _order_after_earlier(self, delivery: Delivery) -> None:
         """Make ``delivery`` wait for unfinished deliveries to its URL that carry a
         receipt of one of its messages, and become the newest for its messages."""
-        latest = self._latest.setdefault(delivery.url, {})
+        url = delivery.url
+        latest = self._latest.setdefault(url, {})
+        self._unfinished[url] = self._unfinished.get(url, 0) + 1
+        live_bound = 2 * self._unfinished[url] * self._tuning.max_batch
+        if len(latest) > _STALE_LIMIT + live_bound:
+            # A URL that never drains: forget the finished ones now and then.
+            latest = self._latest[url] = {r: d for r, d in latest.items() if not d.finished}
         # Only references with an earlier delivery need a look (a set operation in C);
         # taken once each, so a POST with two receipts of one message (two changes in
         # one batch window) cannot find itself as the earlier one and wait for ever.
@@ -257,15 +335,18 @@ class WebhookDispatcher:
         await self._save([delivery], ())
 
     def _finish(self, delivery: Delivery, state: DeliveryState) -> None:
+        was_unfinished = not delivery.finished
         delivery.state = state
         delivery.next_attempt_at = None
-        latest = self._latest.get(delivery.url)
-        if latest is not None:
-            for reference in delivery.references:
-                if latest.get(reference) is delivery:
-                    del latest[reference]
-            if not latest:
-                del self._latest[delivery.url]
+        # ``_latest`` keeps finished deliveries (ordering skips them): forgetting them
+        # one reference at a time would cost more than the POST. The URL's map is
+        # dropped whole once nothing bound there is unfinished.
+        unfinished = self._unfinished.get(delivery.url, 0) - was_unfinished
+        if unfinished > 0:
+            self._unfinished[delivery.url] = unfinished
+        else:
+            self._unfinished.pop(delivery.url, None)
+            self._latest.pop(delivery.url, None)
         now = self._scheduler.clock.now()
         for dependent in delivery.dependents:
             dependent.blocked_by.discard(delivery)
@@ -290,7 +371,7 @@ class WebhookDispatcher:
             self._schedule_attempt(delivery, due)
         for message, position in receipts:
             status = message.history[position].status
-            self._pending_receipts.append(_Receipt(message, status, position))
+            self._pending_receipts.append(_Receipts((message,), status, [position]))
         if self._pending_receipts and self._flush_due is None:
             self._flush_due = now
             self._scheduler.at(now, partial(self._flush, self._generation))
@@ -330,15 +411,28 @@ class WebhookDispatcher:
             self._deliveries.clear()
             self._pending_receipts.clear()
             self._latest.clear()
+            self._unfinished.clear()
             self._flush_due = None
             return
         for delivery in list(self._deliveries.values()):
             if delivery.account_id == account_id:
                 self._finish(delivery, "failed")  # stops its retries and unblocks others
                 del self._deliveries[delivery.id]
-        self._pending_receipts = [
-            r for r in self._pending_receipts if r.message.account_id != account_id
-        ]
+        kept: list[_Receipts] = []
+        for receipts in self._pending_receipts:
+            indexes = [i for i, m in enumerate(receipts.messages) if m.account_id != account_id]
+            if len(indexes) == len(receipts.messages):
+                kept.append(receipts)
+            elif indexes:
+                positions = receipts.positions
+                kept.append(
+                    _Receipts(
+                        [receipts.messages[i] for i in indexes],
+                        receipts.status,
+                        [positions[i] for i in indexes] if positions is not None else None,
+                    )
+                )
+        self._pending_receipts = kept
 
     async def close(self) -> None:
         for task in list(self._in_flight):
@@ -346,3 +440,35 @@ class WebhookDispatcher:
         if self._in_flight:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
         await self._sender.close()
+
+
+def _extend_run(
+    runs: list[tuple[list[Message], DeliveryStatus]],
+    messages: Sequence[Message],
+    status: DeliveryStatus,
+) -> None:
+    """Append messages to the last run when it has their status, else start a run."""
+    if runs and runs[-1][1] is status:
+        runs[-1][0].extend(messages)
+    else:
+        runs.append((list(messages), status))
+
+
+def _chunks(
+    runs: list[tuple[list[Message], DeliveryStatus]], size: int
+) -> Iterator[list[tuple[list[Message], DeliveryStatus]]]:
+    """The runs cut into POSTs of at most ``size`` receipts, in order."""
+    chunk: list[tuple[list[Message], DeliveryStatus]] = []
+    room = size
+    for messages, status in runs:
+        start = 0
+        while start < len(messages):
+            taken = messages[start : start + room]
+            chunk.append((taken, status))
+            start += len(taken)
+            room -= len(taken)
+            if room == 0:
+                yield chunk
+                chunk, room = [], size
+    if chunk:
+        yield chunk

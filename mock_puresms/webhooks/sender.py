@@ -10,6 +10,7 @@ slow or dead receiver cannot take every connection.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Mapping
 from typing import Protocol
 
@@ -20,6 +21,12 @@ MAX_CONCURRENT_POSTS = 32
 # more only added connection overhead (bench_webhooks.py: 8 gave 0.35-0.44 of the
 # ceiling, 2 gave 0.54-0.68, 1 gave less than 2).
 MAX_CONCURRENT_POSTS_PER_URL = 2
+
+
+@functools.lru_cache(maxsize=16)
+def _timeout(seconds: float) -> aiohttp.ClientTimeout:
+    """One timeout object per value (the dispatcher uses one), not one per POST."""
+    return aiohttp.ClientTimeout(total=seconds)
 
 
 class DeliveryFailed(Exception):
@@ -62,8 +69,8 @@ class AiohttpSender:
                 async with self._client().post(
                     url,
                     data=body,
-                    headers=dict(headers),
-                    timeout=aiohttp.ClientTimeout(total=timeout),
+                    headers=headers,
+                    timeout=_timeout(timeout),
                     allow_redirects=False,
                 ) as response:
                     await response.read()

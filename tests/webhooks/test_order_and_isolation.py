@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from webhook_receiver import (
     Receiver,
     attempt_offsets,
@@ -16,6 +17,8 @@ from webhook_receiver import (
     set_webhooks,
     use_scenario,
 )
+
+from mock_puresms.webhooks import dispatcher
 
 if TYPE_CHECKING:
     from conftest import Mock
@@ -84,6 +87,18 @@ def test_per_message_order_holds_while_the_receiver_flaps(
     received = first_received_statuses(receiver)
     assert received == {reference: [ENROUTE, DELIVERED] for reference in references}
     assert {d["state"] for d in deliveries(mock)} == {"delivered"}
+
+
+def test_order_holds_when_finished_deliveries_are_swept_from_the_ordering_map(
+    configured: Callable[..., Mock], receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ordering map keeps finished deliveries until its URL drains, and sweeps them
+    out when it grows; with a sweep at every new delivery, the runs above still deliver
+    every message's statuses in order."""
+    monkeypatch.setattr(dispatcher, "_STALE_LIMIT", -1_000_000)  # sweep at every POST
+    test_later_receipt_waits_while_an_earlier_one_is_retried(configured, receiver)
+    receiver.clear()
+    test_per_message_order_holds_while_the_receiver_flaps(configured, receiver)
 
 
 def test_dead_url_does_not_delay_a_healthy_one(
