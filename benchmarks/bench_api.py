@@ -66,7 +66,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer requests (a smoke run)")
     args = parser.parse_args()
-    rounds, n1, n32, stored = (2, 200, 1000, 30_000) if args.quick else (5, 500, 2000, 100_000)
+    rounds, n1, n32, stored = (2, 200, 1000, 30_000) if args.quick else (7, 1000, 2000, 100_000)
     big = bulk_body(15_000)
     # Both servers run side by side and are measured in alternating rounds: this
     # machine's speed drifts by up to 2x within minutes, and alternating makes each

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 from starlette.requests import Request
@@ -99,10 +100,16 @@ async def send_many(
         "batchReference": batch_reference,
         "acceptedCount": len(messages),
         "rejectedCount": len(bulk.errors),
-        "segments": sum(m.segments for m in messages),
+        "segments": sum(bulk.request.items.segments),
+        # From the columns rather than the messages: 15,000 attribute reads fewer.
         "messages": [
-            {"index": index, "reference": m.reference, "clientReference": m.client_reference}
-            for index, m in zip(bulk.indexes, messages, strict=True)
+            {"index": index, "reference": reference, "clientReference": client_reference}
+            for index, reference, client_reference in zip(
+                bulk.indexes,
+                map(attrgetter("reference"), messages),
+                bulk.request.items.client_reference,
+                strict=True,
+            )
         ],
         "errors": [{"index": index, "errors": errors} for index, errors in bulk.errors],
     }

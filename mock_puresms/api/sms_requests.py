@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import repeat
-from operator import attrgetter
+from operator import attrgetter, is_
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -227,23 +227,22 @@ def _plain_bulk(
                 return None
             names[field] = name
 
-    def column(field: str) -> list[Any]:
+    def column(field: str, fallback: Any = None) -> list[Any]:
+        """The field of every message; the batch value where it is absent or null."""
         name = names.get(field)
         if name is None:
-            return [None] * len(raw_messages)
-        return list(map(dict.get, raw_messages, repeat(name)))
-
-    def with_fallback(values: list[Any], fallback: Any) -> list[Any] | None:
+            return [fallback] * len(raw_messages)
+        values = list(map(dict.get, raw_messages, repeat(name)))
         if fallback is None or None not in values:
             return values
         return [fallback if value is None else value for value in values]
 
     phones = _plain_phones(column("to"))
-    senders = with_fallback(column("from"), fallback_sender)
-    contents = with_fallback(column("content"), fallback_content)
+    senders = column("from", fallback_sender)
+    contents = column("content", fallback_content)
     references = column("clientreference")
-    urls = with_fallback(column("deliveryreceipturl"), fallback_url)
-    if phones is None or senders is None or contents is None or urls is None:
+    urls = column("deliveryreceipturl", fallback_url)
+    if phones is None:
         return None
     try:
         distinct_senders, distinct_urls = set(senders), set(urls)
@@ -263,15 +262,14 @@ def _plain_bulk(
         if not 1 <= min(map(len, present)) <= max(map(len, present)) <= MAX_REFERENCE_LENGTH:
             return None
     infos = measure_all(contents)
-    distinct_infos = set(infos)
-    if max(info.segments for info in distinct_infos) > MAX_SEGMENTS:
-        return None
-    if len(distinct_infos) == 1:  # the usual bulk: every body one GSM-7 segment
-        (info,) = distinct_infos
-        encodings: list[str] = [info.encoding] * len(infos)
-        segments = [info.segments] * len(infos)
+    first = infos[0]
+    if all(map(is_, infos, repeat(first))):  # the usual bulk: one shared measurement
+        encodings: list[str] = [first.encoding] * len(infos)
+        segments = [first.segments] * len(infos)
     else:
         encodings, segments = list(map(_ENCODING, infos)), list(map(_SEGMENTS, infos))
+    if max(segments) > MAX_SEGMENTS:
+        return None
     return Outbound(
         to=phones,
         sender=senders,
@@ -287,8 +285,11 @@ def _plain_phones(values: list[Any]) -> list[str] | None:
     """``normalize_phone`` of every value when all are valid, else None."""
     if set(map(type, values)) != {str}:
         return None
-    phones = list(map(str.removeprefix, values, repeat("+")))
-    digits = "".join(phones)
+    digits = "".join(values)
+    phones = values
+    if "+" in digits:
+        phones = list(map(str.removeprefix, values, repeat("+")))
+        digits = "".join(phones)
     # isascii() first: isdigit() alone accepts '٣' and '²'; on ASCII it means exactly 0-9.
     if not (digits.isascii() and digits.isdigit()):
         return None

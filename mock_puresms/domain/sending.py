@@ -6,7 +6,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import compress, repeat
-from operator import attrgetter, not_
+from operator import add, attrgetter, not_
 from typing import NamedTuple
 
 from mock_puresms.domain.accounts import Account
@@ -157,14 +157,14 @@ class MessageService:
         scheduled = send_at is not None and send_at > now
         initial = DeliveryStatus.SCHEDULED if scheduled else DeliveryStatus.ACCEPTED
         statuses = [initial] * count
-        histories = list(map(list, repeat((new_entry(HistoryEntry, (initial, now)),), count)))
+        histories = [(new_entry(HistoryEntry, (initial, now)),)] * count  # shared: a tuple
         skipped: frozenset[int] = frozenset()
         if opted_out:
             skipped = frozenset(i for i, to in enumerate(outbound.to) if to in opted_out)
             skipped_entry = new_entry(HistoryEntry, (DeliveryStatus.SKIPPED, now))
             for index in skipped:
                 statuses[index] = DeliveryStatus.SKIPPED
-                histories[index] = [skipped_entry]
+                histories[index] = (skipped_entry,)
         cost = 0
         if not is_test:
             cost = sum(outbound.segments) - sum(outbound.segments[i] for i in skipped)
@@ -242,7 +242,8 @@ class MessageService:
             return moved
         entry = new_entry(HistoryEntry, (status, at))  # immutable: shared by the group
         deque(map(setattr, moved, repeat("status"), repeat(status)), maxlen=0)
-        deque(map(list.append, map(_HISTORY, moved), repeat(entry)), maxlen=0)
+        histories = map(add, map(_HISTORY, moved), repeat((entry,)))
+        deque(map(setattr, moved, repeat("history"), histories), maxlen=0)
         await self._store.save_messages(moved)
         self._events.publish(StatusesChanged(moved, status, at))
         return moved

@@ -91,7 +91,7 @@ _ACCOUNT_TABLES = (
 )  # fmt: skip
 
 
-def _history_json(history: list[HistoryEntry]) -> bytes:
+def _history_json(history: tuple[HistoryEntry, ...]) -> bytes:
     return orjson.dumps([(int(status), at) for status, at in history])
 
 
@@ -204,7 +204,9 @@ def _messages_of(
                 batch_reference=body["batch_reference"][index],
                 receipt_url=body["receipt_url"][index],
                 send_at=body["send_at"][index],
-                history=[new_entry(HistoryEntry, (DeliveryStatus(s), at)) for s, at in history],
+                history=tuple(
+                    new_entry(HistoryEntry, (DeliveryStatus(s), at)) for s, at in history
+                ),
                 pending=tuple((DeliveryStatus(s), after) for s, after in pending or ()),
                 next_due=next_due,
                 reply_plan=(reply_plan[0], reply_plan[1]) if reply_plan else None,
