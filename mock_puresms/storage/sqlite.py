@@ -138,6 +138,13 @@ def _plan_columns(
 
 def _send_body(messages: Sequence[Message]) -> bytes:
     """The ``sends.body`` of messages created together: one JSON array per field."""
+    if len(messages) == 1:
+        return _single_send_body(messages[0])
+    return _columns_send_body(messages)
+
+
+def _columns_send_body(messages: Sequence[Message]) -> bytes:
+    """``_send_body`` built a column at a time, values shared by the send encoded once."""
     body: dict[str, list[Any]] = {
         name: list(map(getter, messages))
         for name, getter in zip(_SEND_FIELDS, _SEND_GETTERS, strict=True)
@@ -147,6 +154,19 @@ def _send_body(messages: Sequence[Message]) -> bytes:
     body["pending"] = _fragments(pending)
     body["next_due"] = next_due
     body["reply_plan"] = _fragments(reply_plan)
+    return orjson.dumps(body)
+
+
+def _single_send_body(message: Message) -> bytes:
+    """``_send_body`` of one message, encoded in one pass (the same bytes)."""
+    pending = [(int(s), after) for s, after in message.pending] if message.pending else None
+    body: dict[str, list[Any]] = {
+        name: [getter(message)] for name, getter in zip(_SEND_FIELDS, _SEND_GETTERS, strict=True)
+    }
+    body["history"] = [[(int(status), at) for status, at in message.history]]
+    body["pending"] = [pending]
+    body["next_due"] = [message.next_due]
+    body["reply_plan"] = [message.reply_plan]
     return orjson.dumps(body)
 
 
