@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from itertools import compress, repeat
-from operator import add, attrgetter, not_
+from itertools import repeat
+from operator import add, attrgetter, is_
 from typing import NamedTuple
 
 from mock_puresms.domain.accounts import Account
@@ -236,13 +236,19 @@ class MessageService:
         The simulation's bulk path: C-level passes over the group, one store write and
         one ``StatusesChanged`` event for all of it.
         """
-        finals = list(map(FINAL_STATUSES.__contains__, map(_STATUS, messages)))
-        moved = list(compress(messages, map(not_, finals))) if any(finals) else messages
+        moved = messages
+        if not FINAL_STATUSES.isdisjoint(map(_STATUS, messages)):
+            moved = [m for m in messages if m.status not in FINAL_STATUSES]
         if not moved:
             return moved
         entry = new_entry(HistoryEntry, (status, at))  # immutable: shared by the group
         deque(map(setattr, moved, repeat("status"), repeat(status)), maxlen=0)
-        histories = map(add, map(_HISTORY, moved), repeat((entry,)))
+        first = moved[0].history
+        if all(map(is_, map(_HISTORY, moved), repeat(first))):
+            # Messages that moved together so far share one history tuple: still one.
+            histories: Iterable[tuple[HistoryEntry, ...]] = repeat((*first, entry))
+        else:
+            histories = map(add, map(_HISTORY, moved), repeat((entry,)))
         deque(map(setattr, moved, repeat("history"), histories), maxlen=0)
         await self._store.save_messages(moved)
         self._events.publish(StatusesChanged(moved, status, at))

@@ -332,7 +332,8 @@ class WebhookDispatcher:
                 self._finish(delivery, "failed")
             else:
                 self._schedule_attempt(delivery, retry_at)
-        await self._save([delivery], ())
+        if self._durable:  # the memory store holds nothing of its own to update
+            await self._save([delivery], ())
 
     def _finish(self, delivery: Delivery, state: DeliveryState) -> None:
         was_unfinished = not delivery.finished
