@@ -69,6 +69,9 @@ def _digest(secret: str) -> bytes:
     return hashlib.sha256(secret.encode()).digest()
 
 
+_OPEN_IDS_KEPT = 10_000
+
+
 class AccountDirectory:
     """Finds the account behind a credential, creating its state on first use.
 
@@ -87,6 +90,7 @@ class AccountDirectory:
             for spec in specs
             for client_id, secret in spec.oauth_clients
         }
+        self._open_ids: dict[str, str] = {}  # open mode: credential -> account id
 
     @property
     def strict(self) -> bool:
@@ -134,7 +138,12 @@ class AccountDirectory:
         return await self._create(Account(id=account_id, name=account_id))
 
     async def _open_account(self, credential: str) -> Account:
-        account_id = open_mode_account_id(credential)
+        # The hash is remembered per credential: it costs a single send noticeably.
+        account_id = self._open_ids.get(credential)
+        if account_id is None:
+            if len(self._open_ids) >= _OPEN_IDS_KEPT:
+                self._open_ids.clear()
+            account_id = self._open_ids[credential] = open_mode_account_id(credential)
         account = await self._store.get_account(account_id)
         return account or await self._create(Account(id=account_id, name=account_id))
 
