@@ -1,10 +1,10 @@
 """The simulation: gives each accepted message its scripted lifecycle and its replies.
 
-``plan`` runs inside a send, before the messages are stored: it draws each message's
-lifecycle and writes it onto the message (``pending``, ``next_due``, ``reply_plan``),
-so the plan is stored with the message and a durable store can ``resume`` it after a
-restart. Events then schedule the steps. The engine changes state only through the
-domain services, so every change is published like any other.
+``plan`` runs inside a send, before the messages are built: it draws each message's
+lifecycle and the send builds it into the message (``pending``, ``next_due``,
+``reply_plan``), so the plan is stored with the message and a durable store can
+``resume`` it after a restart. Events then schedule the steps. The engine changes state
+only through the domain services, so every change is published like any other.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from mock_puresms.domain.statuses import FINAL_STATUSES, DeliveryStatus
 from mock_puresms.simulation.scenarios import Lifecycle, Scenario
 from mock_puresms.simulation.scheduler import Scheduler
 
-_SIMULATED = frozenset({DeliveryStatus.ACCEPTED, DeliveryStatus.SCHEDULED})
 # Enum attribute access is slow on Python 3.11, and this is checked per status change.
 _DELIVERED = DeliveryStatus.DELIVERED
 
