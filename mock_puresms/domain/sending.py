@@ -66,17 +66,6 @@ class Outbound:
     def __len__(self) -> int:
         return len(self.to)
 
-    def __getitem__(self, index: int) -> OutboundSms:
-        return OutboundSms(
-            self.to[index],
-            self.sender[index],
-            self.content[index],
-            self.encoding[index],
-            self.segments[index],
-            self.client_reference[index],
-            self.receipt_url[index],
-        )
-
 
 Steps = tuple[PlannedStep, ...]
 

@@ -231,7 +231,7 @@ class MemoryStore:
                 raise InsufficientCredits(cost, account.credits)
             account.credits -= cost
         data = self._account_data(account_id)
-        if len(messages) == 1:
+        if len(messages) == 1:  # a single send: plain adds cost less than the passes below
             [message] = messages
             self._messages[message.reference] = message
             data.by_batch.add(message.batch_reference, message)

@@ -116,6 +116,28 @@ def test_list_filters_by_to_with_or_without_plus(mock: Mock, to: str) -> None:
     assert references(mock, to=to) == [wanted]
 
 
+def test_list_by_to_sees_every_send_before_and_after_an_earlier_query(mock: Mock) -> None:
+    # The index by recipient is brought up to date when asked: sends between two
+    # queries, and a bulk naming one number twice, all count, newest first.
+    first = mock.send(to="447700900555")["reference"]
+    mock.send(to="447700900556")
+    assert references(mock, to="447700900555") == [first]
+    second = mock.send(to="447700900555")["reference"]
+    bulk = mock.v1(
+        "POST",
+        "/v1/Sms/SendBulk",
+        json={
+            "from": "Acme",
+            "content": "Hi",
+            "messages": [{"to": "447700900555"}, {"to": "447700900557"}, {"to": "447700900555"}],
+        },
+    ).json()["messages"]
+
+    third, fourth = bulk[0]["reference"], bulk[2]["reference"]
+    assert references(mock, to="447700900555") == [fourth, third, second, first]
+    assert references(mock, to="447700900557") == [bulk[1]["reference"]]
+
+
 def test_list_filter_by_an_invalid_to_matches_nothing(mock: Mock) -> None:
     mock.send()
 

@@ -79,6 +79,31 @@ def test_pruned_messages_stay_gone_after_a_restart(tmp_path: Path) -> None:
         assert _total(Mock(client)) == 3
 
 
+def test_a_partly_pruned_bulk_keeps_its_newest_messages_after_a_restart(tmp_path: Path) -> None:
+    # A bulk is stored as one row: pruning part of it rewrites that row.
+    database = tmp_path / "mock.db"
+    settings = Settings(clock="virtual", db=database, max_messages=3)
+    body = {
+        "from": "Acme",
+        "content": "Hi",
+        "messages": [{"to": f"44790000010{i}"} for i in range(6)],
+    }
+    with TestClient(create_app(settings)) as client:
+        mock = Mock(client)
+        sent = mock.v1("POST", "/v1/Sms/SendBulk", json=body).json()["messages"]
+        references = [item["reference"] for item in sent]
+        mock.advance(10)
+        before = [mock.v1("GET", f"/v1/Sms/{r}") for r in references]
+    with TestClient(create_app(settings)) as client:
+        mock = Mock(client)
+        after = [mock.v1("GET", f"/v1/Sms/{r}") for r in references]
+
+    assert [r.status_code for r in before] == [404] * 3 + [200] * 3
+    assert [r.status_code for r in after] == [404] * 3 + [200] * 3
+    assert [r.json() for r in after[3:]] == [r.json() for r in before[3:]]
+    assert [r.json()["deliveryStatusName"] for r in after[3:]] == ["Delivered"] * 3
+
+
 def test_an_invalid_retention_is_refused() -> None:
     try:
         Settings(retention="soon")
