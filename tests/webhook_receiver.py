@@ -61,6 +61,20 @@ class _State:
     changed: threading.Condition = field(init=False)
     requests: list[ReceivedRequest] = field(default_factory=list)
     script: deque[_Answer] = field(default_factory=deque)
+    # Requests being handled now, per path and in all, and the most there ever were.
+    open_by_path: dict[str, int] = field(default_factory=dict)
+    peak_by_path: dict[str, int] = field(default_factory=dict)
+    peak: int = 0
+
+    def enter(self, path: str) -> None:
+        with self.lock:
+            now = self.open_by_path[path] = self.open_by_path.get(path, 0) + 1
+            self.peak_by_path[path] = max(self.peak_by_path.get(path, 0), now)
+            self.peak = max(self.peak, sum(self.open_by_path.values()))
+
+    def leave(self, path: str) -> None:
+        with self.lock:
+            self.open_by_path[path] -= 1
 
     def __post_init__(self) -> None:
         self.changed = threading.Condition(self.lock)
@@ -71,6 +85,13 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.0"
 
     def _serve(self) -> None:
+        self.server.state.enter(self.path)
+        try:
+            self._answer()
+        finally:
+            self.server.state.leave(self.path)
+
+    def _answer(self) -> None:
         arrived, wall = time.monotonic(), time.time()
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
@@ -154,6 +175,11 @@ class Receiver:
         ``status``, each after sleeping ``delay`` wall seconds; then ``200`` again."""
         with self._state.lock:
             self._state.script.extend(_Answer(status, delay) for _ in range(times))
+
+    def peak_concurrency(self, path: str | None = None) -> int:
+        """The most requests (to ``path``, or to any) this receiver handled at once."""
+        with self._state.lock:
+            return self._state.peak if path is None else self._state.peak_by_path.get(path, 0)
 
     def respond_in_turn(self, *statuses: int) -> None:
         """Script the next requests' statuses in order (e.g. ``500, 200, 500, 200``)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from mock_puresms.domain.messages import Message
+from mock_puresms.domain.messages import Message, Routing
 from mock_puresms.domain.replies import Reply
 from mock_puresms.domain.statuses import DeliveryStatus
 
@@ -21,6 +21,8 @@ class MessagesCreated:
     """Messages were accepted by one send request, in request order."""
 
     messages: Sequence[Message]
+    # Set when every message shares these fields (``Routing``); ``None`` says nothing.
+    routing: Routing | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,7 @@ class StatusesChanged:
     messages: Sequence[Message]
     status: DeliveryStatus
     at: int
+    routing: Routing | None = None  # as in ``MessagesCreated``
 
     def each(self) -> Iterator[StatusChanged]:
         """The group as one ``StatusChanged`` per message, in order."""

@@ -54,6 +54,17 @@ PlannedStep = tuple[DeliveryStatus, int]
 new_entry = tuple.__new__
 
 
+class Routing(NamedTuple):
+    """The fields that decide where a message's receipts go and what they carry beside
+    its reference and status. Every message of a plain bulk send has the same; a group
+    event carries them once so subscribers need not look at each message."""
+
+    account_id: str
+    receipt_url: str | None
+    client_reference: str | None
+    batch_reference: str | None
+
+
 @dataclass(slots=True, eq=False)
 class Message:
     """An outbound SMS; times are mock-clock epoch milliseconds.

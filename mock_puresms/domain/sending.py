@@ -16,6 +16,7 @@ from mock_puresms.domain.messages import (
     HistoryEntry,
     Message,
     PlannedStep,
+    Routing,
     new_entry,
     new_reference,
     new_references,
@@ -102,6 +103,22 @@ class Plans:
 Planner = Callable[[Draft], Plans]
 
 
+def _shared_routing(
+    account: Account, outbound: Outbound, batch_reference: str | None
+) -> Routing | None:
+    """The send's ``Routing`` when all its messages share one (C-level counts)."""
+    if not outbound.to:
+        return None
+    receipt_url, client_reference = outbound.receipt_url[0], outbound.client_reference[0]
+    count = len(outbound)
+    if (
+        outbound.receipt_url.count(receipt_url) != count
+        or outbound.client_reference.count(client_reference) != count
+    ):
+        return None
+    return Routing(account.id, receipt_url, client_reference, batch_reference)
+
+
 def new_batch_reference() -> str:
     return new_reference("B")
 
@@ -184,7 +201,9 @@ class MessageService:
             )
         )
         await self._store.add_messages(messages, cost)
-        self._events.publish(MessagesCreated(messages))
+        self._events.publish(
+            MessagesCreated(messages, _shared_routing(account, outbound, batch_reference))
+        )
         for index in sorted(skipped):
             # A skipped message produces its one receipt at creation.
             self._events.publish(StatusChanged(messages[index], DeliveryStatus.SKIPPED, now))
@@ -218,12 +237,17 @@ class MessageService:
         self._events.publish(StatusChanged(message, status, at))
 
     async def advance_statuses(
-        self, messages: Sequence[Message], status: DeliveryStatus, at: int
+        self,
+        messages: Sequence[Message],
+        status: DeliveryStatus,
+        at: int,
+        routing: Routing | None = None,
     ) -> Sequence[Message]:
         """Move every message that is not final to ``status``; returns those moved.
 
         The simulation's bulk path: C-level passes over the group, one store write and
-        one ``StatusesChanged`` event for all of it.
+        one ``StatusesChanged`` event for all of it. ``routing``: the fields the caller
+        knows every message shares, passed on in the event.
         """
         moved = messages
         if not FINAL_STATUSES.isdisjoint(map(_STATUS, messages)):
@@ -240,7 +264,7 @@ class MessageService:
             histories = map(add, map(_HISTORY, moved), repeat((entry,)))
         deque(map(setattr, moved, repeat("history"), histories), maxlen=0)
         await self._store.save_messages(moved)
-        self._events.publish(StatusesChanged(moved, status, at))
+        self._events.publish(StatusesChanged(moved, status, at, routing))
         return moved
 
     async def cancel(self, account_id: str, reference: str) -> Message:

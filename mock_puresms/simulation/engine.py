@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from mock_puresms.domain.events import Event, MessagesCreated, StatusChanged, StatusesChanged
 from mock_puresms.domain.inbound import ReplyService
-from mock_puresms.domain.messages import Message
+from mock_puresms.domain.messages import Message, Routing
 from mock_puresms.domain.sending import Draft, MessageService, Plans, Steps
 from mock_puresms.domain.statuses import FINAL_STATUSES, DeliveryStatus
 from mock_puresms.simulation.scenarios import Lifecycle, Scenario
@@ -51,10 +51,14 @@ class _Script:
     bookkeeping here.
     """
 
-    __slots__ = ("account_id", "generation", "messages", "steps")
+    __slots__ = ("account_id", "generation", "messages", "routing", "steps")
 
-    def __init__(self, account_id: str, steps: Steps, generation: int) -> None:
+    def __init__(
+        self, account_id: str, steps: Steps, generation: int, routing: Routing | None = None
+    ) -> None:
         self.messages: list[Message] = []
+        # What the script's messages are known to share (they came from one send).
+        self.routing = routing
         self.steps = steps
         self.account_id = account_id
         self.generation = generation
@@ -162,7 +166,7 @@ class SimulationEngine:
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, MessagesCreated):
-            self._schedule_created(event.messages)
+            self._schedule_created(event.messages, event.routing)
         elif type(event) is StatusChanged:
             if event.status is _DELIVERED:
                 self._on_delivered(event.message, event.at)
@@ -192,7 +196,7 @@ class SimulationEngine:
             else:
                 self._scheduler.at(due, partial(self._run_step, script))
 
-    def _schedule_created(self, messages: Sequence[Message]) -> None:
+    def _schedule_created(self, messages: Sequence[Message], routing: Routing | None) -> None:
         """Schedule the messages of one send.
 
         They share the account, the creation time and the initial status, so messages
@@ -208,7 +212,8 @@ class SimulationEngine:
         ):
             self.resume(messages)
             return
-        script = _Script(first.account_id, first.pending, self._generation(first.account_id))
+        generation = self._generation(first.account_id)
+        script = _Script(first.account_id, first.pending, generation, routing)
         script.messages = list(messages)
         run = self._accept if first.status is DeliveryStatus.SCHEDULED else self._run_step
         self._scheduler.at(first.next_due, partial(run, script))
@@ -258,14 +263,14 @@ class SimulationEngine:
         """A scheduled send falls due: Accepted now, its lifecycle counts from here."""
         live = self._live(script, DeliveryStatus.SCHEDULED)
         self._advance_plan(live, script, due, script.steps)
-        await self._messages.advance_statuses(live, DeliveryStatus.ACCEPTED, due)
+        await self._messages.advance_statuses(live, DeliveryStatus.ACCEPTED, due, script.routing)
 
     async def _run_step(self, script: _Script, due: int) -> None:
         live = self._live(script)
         status = script.steps[0][0]
         # The plan moves on before the change is saved, so both are stored together.
         self._advance_plan(live, script, due, script.steps[1:])
-        await self._messages.advance_statuses(live, status, due)
+        await self._messages.advance_statuses(live, status, due, script.routing)
 
     def _on_delivered(self, message: Message, at: int) -> None:
         plan = message.reply_plan

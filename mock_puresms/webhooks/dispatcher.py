@@ -11,15 +11,13 @@ receiver never sees a later status before an earlier one, even across retries.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import os
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from itertools import chain, repeat
-from operator import attrgetter, is_
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -33,11 +31,13 @@ from mock_puresms.domain.events import (
     StatusesChanged,
     WebhookAttempted,
 )
-from mock_puresms.domain.messages import Message
+from mock_puresms.domain.messages import Message, Routing, new_reference, new_references
 from mock_puresms.domain.replies import Reply
 from mock_puresms.domain.statuses import DeliveryStatus
 from mock_puresms.settings import WebhookTuning
 from mock_puresms.simulation.scheduler import Scheduler
+from mock_puresms.webhooks.lanes import MAX_CONCURRENT_POSTS, MAX_CONCURRENT_POSTS_PER_URL, Lanes
+from mock_puresms.webhooks.receipts import ReceiptRun, spans
 from mock_puresms.webhooks.sender import AiohttpSender, DeliveryFailed, WebhookSender
 from mock_puresms.webhooks.signing import signature
 
@@ -57,45 +57,13 @@ class _Receipts:
     status: DeliveryStatus
     # Each change's index in its message's history: what a durable store owes.
     positions: list[int] | None
+    routing: Routing | None = None  # when the event said what they all share
 
 
 _REFERENCE = attrgetter("reference")
-_ACCOUNT_ID = attrgetter("account_id")
-_RECEIPT_URL = attrgetter("receipt_url")
-_CLIENT_REFERENCE = attrgetter("client_reference")
-_BATCH_REFERENCE = attrgetter("batch_reference")
+_REFERENCES = attrgetter("references")
+_ROUTE = attrgetter("account_id", "receipt_url", "client_reference", "batch_reference")
 _HISTORY = attrgetter("history")
-
-
-def receipts_json(messages: Sequence[Message], status: DeliveryStatus) -> bytes:
-    """The JSON array of the receipts of ``messages``, all changed to ``status``.
-
-    A bulk's receipts differ only in their reference (which the mock makes, so it needs
-    no escaping): those are joined into one template in C. Anything else is encoded
-    entry by entry; both give the same bytes.
-    """
-    client_references = list(map(_CLIENT_REFERENCE, messages))
-    batches = set(map(_BATCH_REFERENCE, messages))
-    if client_references.count(None) == len(messages) and len(batches) == 1:
-        (batch,) = batches
-        tail = (
-            '","clientReference":null,"batchReference":' + orjson.dumps(batch).decode()
-            + f',"deliveryStatus":{int(status)},"additionalMessage":null}}'
-        )  # fmt: skip
-        joined = (tail + ',{"reference":"').join(map(_REFERENCE, messages))
-        return ('[{"reference":"' + joined + tail + "]").encode()
-    return orjson.dumps(
-        [
-            {
-                "reference": message.reference,
-                "clientReference": client_reference,
-                "batchReference": message.batch_reference,
-                "deliveryStatus": status,  # an IntEnum: orjson writes the code
-                "additionalMessage": None,
-            }
-            for message, client_reference in zip(messages, client_references, strict=True)
-        ]
-    )
 
 
 # How many references to finished deliveries a URL's ordering map may hold, beyond what
@@ -141,7 +109,9 @@ class WebhookDispatcher:
         # many deliveries to it are unfinished.
         self._latest: dict[str, dict[str, Delivery]] = {}
         self._unfinished: dict[str, int] = {}
-        self._in_flight: set[asyncio.Task[None]] = set()
+        self._lanes: Lanes[tuple[Delivery, int, int]] = Lanes(
+            self._run_attempt, MAX_CONCURRENT_POSTS_PER_URL, MAX_CONCURRENT_POSTS
+        )
         self._generation = 0
         scheduler.add_settler(self.settle)
 
@@ -149,17 +119,23 @@ class WebhookDispatcher:
 
     def __call__(self, event: Event) -> None:
         if type(event) is StatusesChanged:
-            self._owe(event.messages, event.status, event.at)
+            self._owe(event.messages, event.status, event.at, event.routing)
         elif type(event) is StatusChanged:
             self._owe((event.message,), event.status, event.at)
         elif isinstance(event, ReplyReceived):
             self._scheduler.at(event.reply.received_at, partial(self._send_reply, event))
 
-    def _owe(self, messages: Sequence[Message], status: DeliveryStatus, at: int) -> None:
+    def _owe(
+        self,
+        messages: Sequence[Message],
+        status: DeliveryStatus,
+        at: int,
+        routing: Routing | None = None,
+    ) -> None:
         positions = None
         if self._durable:
             positions = [length - 1 for length in map(len, map(_HISTORY, messages))]
-        self._pending_receipts.append(_Receipts(messages, status, positions))
+        self._pending_receipts.append(_Receipts(messages, status, positions, routing))
         if self._flush_due is None:
             self._flush_due = at + self._tuning.batch_window_ms
             self._scheduler.at(self._flush_due, partial(self._flush, self._generation))
@@ -182,32 +158,29 @@ class WebhookDispatcher:
             return defaults[account_id]
 
         # Per (account, URL), runs of messages that changed to one status, in order.
-        by_url: dict[tuple[str, str], list[tuple[list[Message], DeliveryStatus]]] = {}
+        by_url: dict[tuple[str, str], list[ReceiptRun]] = {}
         for receipts in owed:
             messages, status = receipts.messages, receipts.status
-            accounts = set(map(_ACCOUNT_ID, messages))
-            if len(accounts) == 1 and all(map(is_, map(_RECEIPT_URL, messages), repeat(None))):
-                # The usual group: one account, no message-level URL; kept whole.
-                (account_id,) = accounts
-                url = await default_url(account_id)
+            # What they share, if the event did not say: one C-level pass, not one per field.
+            routes = {receipts.routing} if receipts.routing else set(map(_ROUTE, messages))
+            if len(routes) == 1:
+                ((account_id, receipt_url, client_reference, _),) = routes
+                url = receipt_url or await default_url(account_id)
                 if url is not None:
-                    _extend_run(by_url.setdefault((account_id, url), []), messages, status)
+                    plain = client_reference is None
+                    run = ReceiptRun(messages, status, plain=plain)
+                    by_url.setdefault((account_id, url), []).append(run)
                 continue
+            split: dict[tuple[str, str], list[Message]] = {}
             for message in messages:
                 url = message.receipt_url or await default_url(message.account_id)
                 if url is not None:
-                    _extend_run(
-                        by_url.setdefault((message.account_id, url), []), (message,), status
-                    )
-        size = self._tuning.max_batch
+                    split.setdefault((message.account_id, url), []).append(message)
+            for key, some in split.items():
+                by_url.setdefault(key, []).append(ReceiptRun(some, status))
         created: list[Delivery] = []
         for (account_id, url), runs in by_url.items():
-            for chunk in _chunks(runs, size):
-                body = b",".join(receipts_json(ms, status)[1:-1] for ms, status in chunk)
-                references = tuple(chain.from_iterable(map(_REFERENCE, ms) for ms, _ in chunk))
-                created.append(
-                    self._add(account_id, url, "receipts", b"[" + body + b"]", due, references)
-                )
+            created.extend(self._add_receipts(account_id, url, runs, due))
         flushed: list[tuple[str, int]] = []
         if self._durable:
             for receipts in owed:
@@ -233,6 +206,42 @@ class WebhookDispatcher:
 
     # -- deliveries -----------------------------------------------------------------
 
+    def _add_receipts(
+        self,
+        account_id: str,
+        url: str,
+        runs: list[ReceiptRun],
+        now: int,
+    ) -> list[Delivery]:
+        """One URL's runs of receipts as deliveries of at most ``maxBatch`` each."""
+        chunks = list(spans([len(run.references) for run in runs], self._tuning.max_batch))
+        deliveries: list[Delivery] = []
+        for delivery_id, chunk in zip(new_references("WH", len(chunks)), chunks, strict=True):
+            if len(chunk) == 1:
+                ((run, start, stop),) = chunk
+                body = b"[" + runs[run].entries(start, stop) + b"]"
+                references = tuple(runs[run].references[start:stop])
+            else:
+                body = b"[" + b",".join(runs[r].entries(a, b) for r, a, b in chunk) + b"]"
+                references = tuple(
+                    chain.from_iterable(runs[r].references[a:b] for r, a, b in chunk)
+                )
+            deliveries.append(
+                Delivery(
+                    id=delivery_id,
+                    account_id=account_id,
+                    url=url,
+                    kind="receipts",
+                    body=body,
+                    created_at=now,
+                    references=references,
+                    next_attempt_at=now,
+                )
+            )
+        self._deliveries.update((delivery.id, delivery) for delivery in deliveries)
+        self._order_all_after_earlier(url, deliveries)
+        return deliveries
+
     def _add(
         self,
         account_id: str,
@@ -243,7 +252,7 @@ class WebhookDispatcher:
         references: tuple[str, ...],
     ) -> Delivery:
         delivery = Delivery(
-            id="WH" + os.urandom(8).hex().upper(),
+            id=new_reference("WH"),
             account_id=account_id,
             url=url,
             kind=kind,
@@ -255,6 +264,33 @@ class WebhookDispatcher:
         self._deliveries[delivery.id] = delivery
         self._order_after_earlier(delivery)
         return delivery
+
+    def _order_all_after_earlier(self, url: str, deliveries: list[Delivery]) -> None:
+        """``_order_after_earlier`` for one flush's deliveries to ``url``, in order.
+
+        Usually no message among them has another receipt on its way: then nothing
+        waits, and the URL's ordering map takes them all in one C-level update.
+        """
+        references = list(chain.from_iterable(map(_REFERENCES, deliveries)))
+        owners = dict(
+            zip(
+                references,
+                chain.from_iterable(repeat(d, len(d.references)) for d in deliveries),
+                strict=True,
+            )
+        )
+        latest = self._latest.get(url)
+        if len(owners) < len(references) or (latest and not latest.keys().isdisjoint(owners)):
+            for delivery in deliveries:
+                self._order_after_earlier(delivery)
+            return
+        unfinished = self._unfinished[url] = self._unfinished.get(url, 0) + len(deliveries)
+        if latest is None:
+            self._latest[url] = owners
+            return
+        if len(latest) > _STALE_LIMIT + 2 * unfinished * self._tuning.max_batch:
+            latest = self._latest[url] = {r: d for r, d in latest.items() if not d.finished}
+        latest.update(owners)
 
     def _order_after_earlier(self, delivery: Delivery) -> None:
         """Make ``delivery`` wait for unfinished deliveries to its URL that carry a
@@ -286,9 +322,13 @@ class WebhookDispatcher:
         if delivery.blocked_by:
             delivery.waiting = True  # resumed when the last blocker finishes
             return
-        task = asyncio.get_running_loop().create_task(self._attempt(delivery, due, generation))
-        self._in_flight.add(task)
-        task.add_done_callback(self._in_flight.discard)
+        self._lanes.put(delivery.url, (delivery, due, generation))
+
+    async def _run_attempt(self, job: tuple[Delivery, int, int]) -> None:
+        delivery, due, generation = job
+        # Reset, or finished by an account reset, while it waited in its lane.
+        if generation == self._generation and not delivery.finished:
+            await self._attempt(delivery, due, generation)
 
     async def _headers(self, delivery: Delivery) -> dict[str, str]:
         headers = {
@@ -381,8 +421,7 @@ class WebhookDispatcher:
 
     async def settle(self) -> None:
         """Wait for every POST in flight (and those they lead to at the same instant)."""
-        while self._in_flight:
-            await asyncio.gather(*self._in_flight, return_exceptions=True)
+        await self._lanes.drain()
 
     def deliveries(
         self, url: str | None = None, state: str | None = None, account_id: str | None = None
@@ -409,6 +448,7 @@ class WebhookDispatcher:
         """Forget deliveries (of one account, or all) and stop their retries."""
         if account_id is None:
             self._generation += 1
+            self._lanes.clear()
             self._deliveries.clear()
             self._pending_receipts.clear()
             self._latest.clear()
@@ -431,45 +471,11 @@ class WebhookDispatcher:
                         [receipts.messages[i] for i in indexes],
                         receipts.status,
                         [positions[i] for i in indexes] if positions is not None else None,
+                        receipts.routing,
                     )
                 )
         self._pending_receipts = kept
 
     async def close(self) -> None:
-        for task in list(self._in_flight):
-            task.cancel()
-        if self._in_flight:
-            await asyncio.gather(*self._in_flight, return_exceptions=True)
+        await self._lanes.close()
         await self._sender.close()
-
-
-def _extend_run(
-    runs: list[tuple[list[Message], DeliveryStatus]],
-    messages: Sequence[Message],
-    status: DeliveryStatus,
-) -> None:
-    """Append messages to the last run when it has their status, else start a run."""
-    if runs and runs[-1][1] is status:
-        runs[-1][0].extend(messages)
-    else:
-        runs.append((list(messages), status))
-
-
-def _chunks(
-    runs: list[tuple[list[Message], DeliveryStatus]], size: int
-) -> Iterator[list[tuple[list[Message], DeliveryStatus]]]:
-    """The runs cut into POSTs of at most ``size`` receipts, in order."""
-    chunk: list[tuple[list[Message], DeliveryStatus]] = []
-    room = size
-    for messages, status in runs:
-        start = 0
-        while start < len(messages):
-            taken = messages[start : start + room]
-            chunk.append((taken, status))
-            start += len(taken)
-            room -= len(taken)
-            if room == 0:
-                yield chunk
-                chunk, room = [], size
-    if chunk:
-        yield chunk

@@ -3,24 +3,19 @@
 This is the dispatcher's only contact with the network, so tests and embedders can
 swap it (any object with ``post`` and ``close``). The default sends with aiohttp,
 whose client costs a fraction of httpx's per request on the dispatcher's hot path
-(measured in ``benchmarks/bench_webhooks.py``), and bounds concurrency per URL, so one
-slow or dead receiver cannot take every connection.
+(measured in ``benchmarks/bench_webhooks.py``). The dispatcher bounds how many POSTs
+run at once, in all and per URL (``lanes.py``); the connection pool is sized to match.
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections.abc import Mapping
 from typing import Protocol
 
 import aiohttp
 
-MAX_CONCURRENT_POSTS = 32
-# Two in flight per URL keeps a receiver busy while the mock prepares the next POST;
-# more only added connection overhead (bench_webhooks.py: 8 gave 0.35-0.44 of the
-# ceiling, 2 gave 0.54-0.68, 1 gave less than 2).
-MAX_CONCURRENT_POSTS_PER_URL = 2
+from mock_puresms.webhooks.lanes import MAX_CONCURRENT_POSTS
 
 
 @functools.lru_cache(maxsize=16)
@@ -42,12 +37,10 @@ class WebhookSender(Protocol):
 
 
 class AiohttpSender:
-    """Kept-alive connections, at most 32 POSTs at once and 2 per URL."""
+    """Kept-alive connections, at most ``MAX_CONCURRENT_POSTS`` of them."""
 
     def __init__(self) -> None:
         self._session: aiohttp.ClientSession | None = None
-        self._all = asyncio.Semaphore(MAX_CONCURRENT_POSTS)
-        self._per_url: dict[str, asyncio.Semaphore] = {}
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -56,33 +49,25 @@ class AiohttpSender:
             self._session = aiohttp.ClientSession(connector=connector, trust_env=False)
         return self._session
 
-    def _url_limit(self, url: str) -> asyncio.Semaphore:
-        limit = self._per_url.get(url)
-        if limit is None:
-            limit = self._per_url[url] = asyncio.Semaphore(MAX_CONCURRENT_POSTS_PER_URL)
-        return limit
-
     async def post(self, url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> int:  # noqa: ASYNC109
-        # The URL's slot first: a dead receiver then holds at most 2 of the 32.
-        async with self._url_limit(url), self._all:
-            try:
-                async with self._client().post(
-                    url,
-                    data=body,
-                    headers=headers,
-                    timeout=_timeout(timeout),
-                    allow_redirects=False,
-                ) as response:
-                    await response.read()
-                    return response.status
-            except TimeoutError as exc:
-                raise DeliveryFailed(f"timeout after {round(timeout * 1000)} ms") from exc
-            except (aiohttp.ClientError, ValueError, OSError) as exc:
-                # ValueError covers URLs the client refuses (aiohttp.InvalidURL is one).
-                detail = str(exc)
-                raise DeliveryFailed(
-                    f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
-                ) from exc
+        try:
+            async with self._client().post(
+                url,
+                data=body,
+                headers=headers,
+                timeout=_timeout(timeout),
+                allow_redirects=False,
+            ) as response:
+                await response.read()
+                return response.status
+        except TimeoutError as exc:
+            raise DeliveryFailed(f"timeout after {round(timeout * 1000)} ms") from exc
+        except (aiohttp.ClientError, ValueError, OSError) as exc:
+            # ValueError covers URLs the client refuses (aiohttp.InvalidURL is one).
+            detail = str(exc)
+            raise DeliveryFailed(
+                f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+            ) from exc
 
     async def close(self) -> None:
         if self._session is not None:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from mock_puresms.domain.messages import Message
 from mock_puresms.domain.statuses import DeliveryStatus
-from mock_puresms.webhooks.dispatcher import receipts_json
+from mock_puresms.webhooks.receipts import receipts_json
 
 batch_references = st.one_of(st.none(), st.text(max_size=12), st.just('B"\\\u2028é'))
 client_references = st.one_of(st.none(), st.text(max_size=6))

@@ -173,3 +173,38 @@ def test_receipts_of_one_message_in_one_post_are_in_lifecycle_order(
         (reference, ENROUTE),
         (reference, DELIVERED),
     ]
+
+
+def send_bulk(mock: Mock, messages: list[dict[str, str]]) -> None:
+    response = mock.v1(
+        "POST", "/v1/Sms/SendBulk", json={"from": "Acme", "content": "Hi", "messages": messages}
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_at_most_two_posts_at_once_go_to_one_url(mock: Mock, receiver: Receiver) -> None:
+    set_webhooks(mock, receipts=receiver.url_for("/slow"))
+    receiver.respond_with(200, times=6, delay=0.3)
+    send_bulk(mock, [{"to": f"4477{i:08d}"} for i in range(600)])
+    mock.advance(1.5)  # EnRoute: six POSTs of 100 receipts, each answered after 0.3 s
+
+    assert len(receiver.posts()) == 6
+    assert receiver.peak_concurrency("/slow") == 2
+
+
+def test_at_most_32_posts_at_once_go_out_in_all(mock: Mock, receiver: Receiver) -> None:
+    # Twenty URLs with two POSTs each: forty could go at once, thirty-two may.
+    paths = [f"/u{i}" for i in range(20)]
+    receiver.respond_with(200, times=40, delay=0.5)
+    send_bulk(
+        mock,
+        [
+            {"to": f"4477{i:08d}", "deliveryReceiptUrl": receiver.url_for(paths[i % 20])}
+            for i in range(20 * 101)
+        ],
+    )
+    mock.advance(1.5)
+
+    assert len(receiver.posts()) == 40
+    assert receiver.peak_concurrency() == 32
+    assert max(receiver.peak_concurrency(path) for path in paths) == 2

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from webhook_receiver import Receiver, deliveries, set_webhooks
 
 if TYPE_CHECKING:
@@ -307,3 +308,26 @@ def test_bulk_of_15000_is_about_150_posts_per_status_change(mock: Mock, receiver
     assert len(posts) == 150
     assert all(len(post.json) == 100 for post in posts)
     assert len({r["reference"] for r in receiver.receipts()}) == 15_000
+
+
+@pytest.mark.parametrize(
+    "client_references",
+    [["a", "b", None, "a"], ["same"] * 4, [None, None, None, "last"]],
+    ids=["mixed", "all-equal", "one-set"],
+)
+def test_each_receipt_of_a_bulk_carries_its_own_client_reference(
+    mock: Mock, receiver: Receiver, client_references: list[str | None]
+) -> None:
+    set_webhooks(mock, receipts=receiver.url_for("/r"))
+    messages = [
+        {**number, "clientReference": reference} if reference is not None else number
+        for number, reference in zip(numbers(4), client_references, strict=True)
+    ]
+    result = bulk(mock, {"from": "Acme", "content": "Hi", "messages": messages})
+    expected = {m["reference"]: client_references[m["index"]] for m in result["messages"]}
+    mock.advance(1.5)
+
+    receipts = receiver.receipts()
+    assert len(receipts) == 4
+    assert {r["reference"]: r["clientReference"] for r in receipts} == expected
+    assert {r["batchReference"] for r in receipts} == {result["batchReference"]}
