@@ -14,7 +14,7 @@ with aiohttp, the client the dispatcher uses. More loops are printed for context
 minimal HTTP/1.1 client on asyncio streams (the receiver's own limit), httpx, and raw
 with 32 connections. Target: mock >= 50% of the ceiling.
 
-    python benchmarks/bench_webhooks.py [--per-url 10000] [--urls 10] [--rounds 3]
+    python benchmarks/bench_webhooks.py [--per-url 10000] [--urls 10] [--rounds 7]
                                         [--profile OUT.prof]
 
 ``--profile`` runs the mock under cProfile (slower: its figures then only show where
@@ -331,7 +331,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--urls", type=int, default=10)
     parser.add_argument("--per-url", type=int, default=10_000, help="messages per URL")
-    parser.add_argument("--rounds", type=int, default=3, help="mock rounds between ceilings")
+    parser.add_argument("--rounds", type=int, default=7, help="mock rounds between ceilings")
     parser.add_argument("--profile", type=Path, help="run the mock under cProfile, save here")
     args = parser.parse_args()
     urls, per_url = args.urls, args.per_url

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import sqlite3
 import sys
 import urllib.error
@@ -15,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from mock_puresms import __version__
+from mock_puresms import __version__, collector
 
 
 def _serve_parser(commands: Any) -> None:
@@ -90,26 +89,20 @@ def _serve(args: argparse.Namespace) -> int:
     except (SchemaTooNew, sqlite3.Error) as exc:
         print(f"mock-puresms: cannot use --db {settings.db}: {exc}", file=sys.stderr)
         return 2
-    _tune_garbage_collector()
+    collector.manage_for_server()
     server = MockServer(
-        uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+        uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+            access_log=settings.logs_requests,
+        )
     )
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
     # uvicorn's own exit status when it could not start (e.g. the port is taken).
     return 0 if server.started else 3
-
-
-def _tune_garbage_collector() -> None:
-    """Collect cycles less often in the server process.
-
-    A mock holds hundreds of thousands of long-lived message objects and creates few
-    reference cycles; with the default thresholds, collections scanning them cost a
-    bulk send more than its own work. Objects alive at start-up are frozen out of it.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 50, 100)
 
 
 def _scenarios(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
 
+from mock_puresms import collector
 from mock_puresms.api.render import reply_json
 from mock_puresms.control.state import ControlState
 from mock_puresms.domain.accounts import AccountDirectory, AccountSpec, WebhookSettings
@@ -120,6 +121,7 @@ class Runtime:
         else:
             self.engine.forget_account(account_id)
         self.control.reset(account_id)
+        collector.after_reset()
 
 
 def account_specs(config: ConfigFile) -> list[AccountSpec]:
@@ -193,5 +195,6 @@ def build_runtime(
 
 
 def runtime_of(connection: HTTPConnection) -> Runtime:
-    runtime: Runtime = connection.app.state.runtime
+    """The runtime of the app serving ``connection`` (a ``MockApp``)."""
+    runtime: Runtime = connection.scope["app"].runtime
     return runtime

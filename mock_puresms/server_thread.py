@@ -50,6 +50,7 @@ class ServerThread:
             host=self.settings.host,
             port=self.settings.port,
             log_level="warning",
+            access_log=False,  # not shown at "warning"; uvicorn would format it anyway
             lifespan="on",
         )
         self._server = _QuietServer(config)

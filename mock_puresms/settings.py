@@ -145,6 +145,12 @@ class Settings(BaseSettings):
     log_level: Literal["critical", "error", "warning", "info", "debug", "trace"] = "info"
     """uvicorn's log level."""
 
+    @property
+    def logs_requests(self) -> bool:
+        """Whether uvicorn's access log is shown at this level. When it is not, uvicorn
+        is told so: it would still format every request's log line to drop it."""
+        return self.log_level in ("info", "debug", "trace")
+
     @field_validator("retention")
     @classmethod
     def _check_retention(cls, value: str | None) -> str | None:

@@ -1,0 +1,92 @@
+"""The server's garbage-collector policy (``mock_puresms.collector``): a large send's
+messages are frozen out of the collector's scans, a reset lets it see them again, and
+what a freeze holds back from the collector is small."""
+
+from __future__ import annotations
+
+import gc
+import http.client
+import json
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from mock_puresms import collector
+from mock_puresms.server_thread import ServerThread
+
+if TYPE_CHECKING:
+    from conftest import Mock
+
+
+@pytest.fixture
+def managed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The policy of ``mock-puresms serve``, undone after the test."""
+    thresholds = gc.get_threshold()
+    monkeypatch.setattr(collector, "_managed", False)
+    collector.manage_for_server()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+
+
+def bulk(mock: Mock, count: int, start: int = 0) -> None:
+    messages = [{"to": f"4477{start + i:08d}"} for i in range(count)]
+    response = mock.v1(
+        "POST", "/v1/Sms/SendBulk", json={"from": "Acme", "content": "Hi", "messages": messages}
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_a_large_send_is_frozen_and_a_reset_unfreezes(managed: None, mock: Mock) -> None:
+    frozen = gc.get_freeze_count()
+    bulk(mock, collector.LARGE_SEND - 1)
+    assert gc.get_freeze_count() == frozen  # small sends leave the collector alone
+
+    bulk(mock, collector.LARGE_SEND, start=10_000)
+    assert gc.get_freeze_count() >= frozen + collector.LARGE_SEND
+
+    assert mock.client.post("/_mock/reset").status_code in (200, 204)
+    assert gc.get_freeze_count() == 0
+
+
+def post(base_url: str, path: str, body: dict[str, Any]) -> int:
+    """A POST with the standard library's client, which leaves no cycles of its own."""
+    host, port = base_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        connection.request(
+            "POST", path, json.dumps(body), {"Content-Type": "application/json", "X-API-Key": "k"}
+        )
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def test_what_freezing_holds_back_from_the_collector_is_small(
+    managed: None, live_server: Callable[..., ServerThread]
+) -> None:
+    # A freeze also catches the cyclic garbage alive at that moment (a connection's
+    # transport, about ten objects) until the next reset: that is the policy's cost.
+    server = live_server()
+    requests = 0
+    for round_ in range(5):
+        messages = [{"to": f"4477{round_:02d}{i:06d}"} for i in range(collector.LARGE_SEND)]
+        body = {"from": "Acme", "content": "Hi", "messages": messages}
+        assert post(server.base_url, "/v1/Sms/SendBulk", body) == 200
+        # The simulation runs between the sends: statuses, events, scheduled work.
+        assert post(server.base_url, "/_mock/clock/advance", {"seconds": 5}) == 200
+        requests += 2
+    assert gc.get_freeze_count() > 5 * collector.LARGE_SEND
+    gc.unfreeze()
+    assert gc.collect() < 20 * requests
+
+
+def test_in_process_servers_leave_the_collector_alone(mock: Mock) -> None:
+    frozen, thresholds = gc.get_freeze_count(), gc.get_threshold()
+    bulk(mock, collector.LARGE_SEND)
+    assert (gc.get_freeze_count(), gc.get_threshold()) == (frozen, thresholds)
