@@ -51,7 +51,7 @@ class _Script:
     bookkeeping here.
     """
 
-    __slots__ = ("account_id", "generation", "messages", "routing", "steps")
+    __slots__ = ("account_id", "checked_at", "generation", "messages", "routing", "steps")
 
     def __init__(
         self, account_id: str, steps: Steps, generation: int, routing: Routing | None = None
@@ -62,6 +62,9 @@ class _Script:
         self.steps = steps
         self.account_id = account_id
         self.generation = generation
+        # The engine's count of outside status changes when every message was last
+        # seen to follow the script (-1: never).
+        self.checked_at = -1
 
 
 class SimulationEngine:
@@ -82,6 +85,11 @@ class SimulationEngine:
         self._steps_of: dict[int, tuple[Lifecycle, Steps]] = {}
         # Bumped when an account is reset, so its pending scripts and replies lapse.
         self._generations: dict[str, int] = {}
+        # Status changes the engine did not make (forced, cancelled, skipped): only
+        # they can take a message off its script. While there are none, a script's
+        # messages need no second look (``_live``).
+        self._outside_changes = 0
+        self._own_step: Sequence[Message] | None = None
 
     @property
     def scenario(self) -> Scenario:
@@ -168,12 +176,16 @@ class SimulationEngine:
         if isinstance(event, MessagesCreated):
             self._schedule_created(event.messages, event.routing)
         elif type(event) is StatusChanged:
+            self._outside_changes += 1
             if event.status is _DELIVERED:
                 self._on_delivered(event.message, event.at)
-        elif type(event) is StatusesChanged and event.status is _DELIVERED:
-            # Only the messages with a scripted reply, picked out in C.
-            for message in compress(event.messages, map(_REPLY_PLAN, event.messages)):
-                self._on_delivered(message, event.at)
+        elif type(event) is StatusesChanged:
+            if event.messages is not self._own_step:
+                self._outside_changes += 1
+            if event.status is _DELIVERED:
+                # Only the messages with a scripted reply, picked out in C.
+                for message in compress(event.messages, map(_REPLY_PLAN, event.messages)):
+                    self._on_delivered(message, event.at)
 
     def resume(self, messages: Sequence[Message]) -> None:
         """Schedule the planned steps (and owed scripted replies) of these messages."""
@@ -234,6 +246,9 @@ class SimulationEngine:
         if script.generation != self._generation(script.account_id):
             return []
         steps, messages = script.steps, script.messages
+        if script.checked_at == self._outside_changes:
+            return messages  # nothing but the engine changed a status since the last look
+        script.checked_at = self._outside_changes
         # Usually every message still follows: C-level scans say so without a loop.
         statuses = set(map(_STATUS, messages))
         if (
@@ -263,14 +278,24 @@ class SimulationEngine:
         """A scheduled send falls due: Accepted now, its lifecycle counts from here."""
         live = self._live(script, DeliveryStatus.SCHEDULED)
         self._advance_plan(live, script, due, script.steps)
-        await self._messages.advance_statuses(live, DeliveryStatus.ACCEPTED, due, script.routing)
+        await self._step(live, DeliveryStatus.ACCEPTED, due, script.routing)
 
     async def _run_step(self, script: _Script, due: int) -> None:
         live = self._live(script)
         status = script.steps[0][0]
         # The plan moves on before the change is saved, so both are stored together.
         self._advance_plan(live, script, due, script.steps[1:])
-        await self._messages.advance_statuses(live, status, due, script.routing)
+        await self._step(live, status, due, script.routing)
+
+    async def _step(
+        self, live: list[Message], status: DeliveryStatus, due: int, routing: Routing | None
+    ) -> None:
+        """Move a script's live messages on; the event it publishes is the engine's own."""
+        self._own_step = live
+        try:
+            await self._messages.advance_statuses(live, status, due, routing)
+        finally:
+            self._own_step = None
 
     def _on_delivered(self, message: Message, at: int) -> None:
         plan = message.reply_plan

@@ -109,6 +109,9 @@ class WebhookDispatcher:
         # many deliveries to it are unfinished.
         self._latest: dict[str, dict[str, Delivery]] = {}
         self._unfinished: dict[str, int] = {}
+        # Deliveries not yet in their URL's ordering map, in order: it is only built
+        # once a later delivery to the URL comes while some of them are unfinished.
+        self._unindexed: dict[str, list[Delivery]] = {}
         self._lanes: Lanes[tuple[Delivery, int, int]] = Lanes(
             self._run_attempt, MAX_CONCURRENT_POSTS_PER_URL, MAX_CONCURRENT_POSTS
         )
@@ -239,7 +242,8 @@ class WebhookDispatcher:
                 )
             )
         self._deliveries.update((delivery.id, delivery) for delivery in deliveries)
-        self._order_all_after_earlier(url, deliveries)
+        # One run holds each message once (an event's messages are distinct).
+        self._order_all_after_earlier(url, deliveries, distinct=len(runs) == 1)
         return deliveries
 
     def _add(
@@ -265,12 +269,20 @@ class WebhookDispatcher:
         self._order_after_earlier(delivery)
         return delivery
 
-    def _order_all_after_earlier(self, url: str, deliveries: list[Delivery]) -> None:
+    def _order_all_after_earlier(
+        self, url: str, deliveries: list[Delivery], *, distinct: bool = False
+    ) -> None:
         """``_order_after_earlier`` for one flush's deliveries to ``url``, in order.
 
         Usually no message among them has another receipt on its way: then nothing
-        waits, and the URL's ordering map takes them all in one C-level update.
+        waits. When nothing to the URL is unfinished and no message comes twice
+        (``distinct``), the ordering map is not even built until it is needed;
+        otherwise it takes them all in one C-level update.
         """
+        if distinct and not self._unfinished.get(url):
+            self._unfinished[url] = len(deliveries)
+            self._unindexed[url] = deliveries
+            return
         references = list(chain.from_iterable(map(_REFERENCES, deliveries)))
         owners = dict(
             zip(
@@ -279,7 +291,7 @@ class WebhookDispatcher:
                 strict=True,
             )
         )
-        latest = self._latest.get(url)
+        latest = self._indexed(url)
         if len(owners) < len(references) or (latest and not latest.keys().isdisjoint(owners)):
             for delivery in deliveries:
                 self._order_after_earlier(delivery)
@@ -292,11 +304,24 @@ class WebhookDispatcher:
             latest = self._latest[url] = {r: d for r, d in latest.items() if not d.finished}
         latest.update(owners)
 
+    def _indexed(self, url: str) -> dict[str, Delivery] | None:
+        """The URL's ordering map (newest delivery per reference), brought up to date."""
+        waiting = self._unindexed.pop(url, None)
+        latest = self._latest.get(url)
+        if waiting:
+            if latest is None:
+                latest = self._latest[url] = {}
+            for delivery in waiting:
+                latest.update(dict.fromkeys(delivery.references, delivery))
+        return latest
+
     def _order_after_earlier(self, delivery: Delivery) -> None:
         """Make ``delivery`` wait for unfinished deliveries to its URL that carry a
         receipt of one of its messages, and become the newest for its messages."""
         url = delivery.url
-        latest = self._latest.setdefault(url, {})
+        latest = self._indexed(url)
+        if latest is None:
+            latest = self._latest[url] = {}
         self._unfinished[url] = self._unfinished.get(url, 0) + 1
         live_bound = 2 * self._unfinished[url] * self._tuning.max_batch
         if len(latest) > _STALE_LIMIT + live_bound:
@@ -388,6 +413,7 @@ class WebhookDispatcher:
         else:
             self._unfinished.pop(delivery.url, None)
             self._latest.pop(delivery.url, None)
+            self._unindexed.pop(delivery.url, None)
         now = self._scheduler.clock.now()
         for dependent in delivery.dependents:
             dependent.blocked_by.discard(delivery)
@@ -453,6 +479,7 @@ class WebhookDispatcher:
             self._pending_receipts.clear()
             self._latest.clear()
             self._unfinished.clear()
+            self._unindexed.clear()
             self._flush_due = None
             return
         for delivery in list(self._deliveries.values()):
