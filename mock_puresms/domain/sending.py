@@ -242,22 +242,26 @@ class MessageService:
         status: DeliveryStatus,
         at: int,
         routing: Routing | None = None,
+        *,
+        together: bool = False,
     ) -> Sequence[Message]:
         """Move every message that is not final to ``status``; returns those moved.
 
         The simulation's bulk path: C-level passes over the group, one store write and
         one ``StatusesChanged`` event for all of it. ``routing``: the fields the caller
-        knows every message shares, passed on in the event.
+        knows every message shares, passed on in the event. ``together``: the caller
+        knows that none is final and that all share one history tuple (they have moved
+        together since they were created), which spares two passes over the group.
         """
         moved = messages
-        if not FINAL_STATUSES.isdisjoint(map(_STATUS, messages)):
+        if not together and not FINAL_STATUSES.isdisjoint(map(_STATUS, messages)):
             moved = [m for m in messages if m.status not in FINAL_STATUSES]
         if not moved:
             return moved
         entry = new_entry(HistoryEntry, (status, at))  # immutable: shared by the group
         deque(map(setattr, moved, repeat("status"), repeat(status)), maxlen=0)
         first = moved[0].history
-        if all(map(is_, map(_HISTORY, moved), repeat(first))):
+        if together or all(map(is_, map(_HISTORY, moved), repeat(first))):
             # Messages that moved together so far share one history tuple: still one.
             histories: Iterable[tuple[HistoryEntry, ...]] = repeat((*first, entry))
         else:

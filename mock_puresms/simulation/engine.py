@@ -27,6 +27,7 @@ from mock_puresms.simulation.scheduler import Scheduler
 # Enum attribute access is slow on Python 3.11, and this is checked per status change.
 _DELIVERED = DeliveryStatus.DELIVERED
 
+_HISTORY = attrgetter("history")
 _PENDING = attrgetter("pending")
 _STATUS = attrgetter("status")
 _REPLY_PLAN = attrgetter("reply_plan")
@@ -51,7 +52,15 @@ class _Script:
     bookkeeping here.
     """
 
-    __slots__ = ("account_id", "checked_at", "generation", "messages", "routing", "steps")
+    __slots__ = (
+        "account_id",
+        "checked_at",
+        "generation",
+        "messages",
+        "routing",
+        "steps",
+        "together",
+    )
 
     def __init__(
         self, account_id: str, steps: Steps, generation: int, routing: Routing | None = None
@@ -65,6 +74,9 @@ class _Script:
         # The engine's count of outside status changes when every message was last
         # seen to follow the script (-1: never).
         self.checked_at = -1
+        # Whether the messages have shared one history tuple since they were created
+        # (one send's messages do; those loaded after a restart need not).
+        self.together = False
 
 
 class SimulationEngine:
@@ -226,6 +238,8 @@ class SimulationEngine:
             return
         generation = self._generation(first.account_id)
         script = _Script(first.account_id, first.pending, generation, routing)
+        # One send's messages share their first history tuple (``MessageService.send``).
+        script.together = all(map(is_, map(_HISTORY, messages), repeat(first.history)))
         script.messages = list(messages)
         run = self._accept if first.status is DeliveryStatus.SCHEDULED else self._run_step
         self._scheduler.at(first.next_due, partial(run, script))
@@ -278,22 +292,28 @@ class SimulationEngine:
         """A scheduled send falls due: Accepted now, its lifecycle counts from here."""
         live = self._live(script, DeliveryStatus.SCHEDULED)
         self._advance_plan(live, script, due, script.steps)
-        await self._step(live, DeliveryStatus.ACCEPTED, due, script.routing)
+        await self._step(live, DeliveryStatus.ACCEPTED, due, script)
 
     async def _run_step(self, script: _Script, due: int) -> None:
         live = self._live(script)
         status = script.steps[0][0]
         # The plan moves on before the change is saved, so both are stored together.
         self._advance_plan(live, script, due, script.steps[1:])
-        await self._step(live, status, due, script.routing)
+        await self._step(live, status, due, script)
 
     async def _step(
-        self, live: list[Message], status: DeliveryStatus, due: int, routing: Routing | None
+        self, live: list[Message], status: DeliveryStatus, due: int, script: _Script
     ) -> None:
-        """Move a script's live messages on; the event it publishes is the engine's own."""
+        """Move a script's live messages on; the event it publishes is the engine's own.
+
+        ``_live`` left no final message among them, and those of a script that moved
+        together since creation still share one history tuple.
+        """
         self._own_step = live
         try:
-            await self._messages.advance_statuses(live, status, due, routing)
+            await self._messages.advance_statuses(
+                live, status, due, script.routing, together=script.together
+            )
         finally:
             self._own_step = None
 
