@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 
 from mock_puresms.domain.accounts import Account
-from mock_puresms.domain.deliveries import Attempt, Delivery, DeliveryKind, DeliveryState
+from mock_puresms.domain.deliveries import Attempt, Delivery, DeliveryState
 from mock_puresms.domain.events import (
     Event,
     ReplyReceived,
@@ -203,7 +203,7 @@ class WebhookDispatcher:
         if url is None:
             return
         body = orjson.dumps(self._render_reply(reply))
-        delivery = self._add(reply.account_id, url, "reply", body, due, ())
+        delivery = self._add_reply(reply.account_id, url, body, due)
         await self._save([delivery], ())
         self._schedule_attempt(delivery, due)
 
@@ -246,27 +246,11 @@ class WebhookDispatcher:
         self._order_all_after_earlier(url, deliveries, distinct=len(runs) == 1)
         return deliveries
 
-    def _add(
-        self,
-        account_id: str,
-        url: str,
-        kind: DeliveryKind,
-        body: bytes,
-        now: int,
-        references: tuple[str, ...],
-    ) -> Delivery:
-        delivery = Delivery(
-            id=new_reference("WH"),
-            account_id=account_id,
-            url=url,
-            kind=kind,
-            body=body,
-            created_at=now,
-            references=references,
-            next_attempt_at=now,
-        )
+    def _add_reply(self, account_id: str, url: str, body: bytes, now: int) -> Delivery:
+        delivery = Delivery(new_reference("WH"), account_id, url, "reply", body, now)
+        delivery.next_attempt_at = now
         self._deliveries[delivery.id] = delivery
-        self._order_after_earlier(delivery)
+        self._order_after_earlier(delivery)  # carries no receipt: only counted as unfinished
         return delivery
 
     def _order_all_after_earlier(
