@@ -97,6 +97,8 @@ class Lanes(Generic[Job]):
         self._starved.clear()
 
     async def close(self) -> None:
+        """Stop: queued jobs are dropped first, so no worker ending starts another."""
+        self.clear()
         for task in list(self._tasks):
             task.cancel()
         await self.drain()

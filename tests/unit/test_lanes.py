@@ -65,3 +65,23 @@ def test_clear_drops_queued_jobs_and_starved_lanes_get_freed_slots() -> None:
         assert sorted(done) == ["c1", "c2"]
 
     asyncio.run(run())
+
+
+def test_close_cancels_running_jobs_and_starts_no_queued_one() -> None:
+    started: list[str] = []
+
+    async def run() -> None:
+        async def work(job: str) -> None:
+            started.append(job)
+            await asyncio.sleep(60)
+
+        lanes: Lanes[str] = Lanes(work, per_lane=1, total=1)
+        lanes.put("a", "a1")
+        lanes.put("a", "a2")
+        lanes.put("b", "b1")  # starved: the one slot is taken
+        await asyncio.sleep(0)
+        await asyncio.wait_for(lanes.close(), timeout=5)
+
+    asyncio.run(run())
+
+    assert started == ["a1"]
