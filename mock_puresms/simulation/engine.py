@@ -238,8 +238,10 @@ class SimulationEngine:
             return
         generation = self._generation(first.account_id)
         script = _Script(first.account_id, first.pending, generation, routing)
-        # One send's messages share their first history tuple (``MessageService.send``).
+        # One send's messages share their first history tuple (``MessageService.send``),
+        # and all follow the script in their first status, as just checked.
         script.together = all(map(is_, map(_HISTORY, messages), repeat(first.history)))
+        script.checked_at = self._outside_changes
         script.messages = list(messages)
         run = self._accept if first.status is DeliveryStatus.SCHEDULED else self._run_step
         self._scheduler.at(first.next_due, partial(run, script))
