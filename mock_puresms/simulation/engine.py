@@ -48,8 +48,8 @@ class _Script:
     The messages of one request that drew the same lifecycle share one script, so a
     15,000-message bulk send is a handful of scheduler entries. A message follows the
     script while its ``pending`` is the script's very ``steps`` object: forcing a status
-    clears it (``MessageService.change_status``), which detaches the message with no
-    bookkeeping here.
+    clears it (``MessageService.change_status``), which detaches the message. The engine
+    only counts such outside changes, and looks at a script's messages again after one.
     """
 
     __slots__ = (
