@@ -1,6 +1,7 @@
 """The server's garbage-collector policy (``mock_puresms.collector``): a large send's
-messages are frozen out of the collector's scans, a reset lets it see them again, and
-what a freeze holds back from the collector is small."""
+messages are frozen out of the collector's scans, what a freeze holds back from the
+collector is small, and a reset reclaims it only after many large sends (resets between
+tests stay cheap)."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def bulk(mock: Mock, count: int, start: int = 0) -> None:
     assert response.status_code == 200, response.text
 
 
-def test_a_large_send_is_frozen_and_a_reset_unfreezes(managed: None, mock: Mock) -> None:
+def test_a_large_send_is_frozen_out_of_the_collectors_scans(managed: None, mock: Mock) -> None:
     frozen = gc.get_freeze_count()
     bulk(mock, collector.LARGE_SEND - 1)
     assert gc.get_freeze_count() == frozen  # small sends leave the collector alone
@@ -48,8 +49,31 @@ def test_a_large_send_is_frozen_and_a_reset_unfreezes(managed: None, mock: Mock)
     bulk(mock, collector.LARGE_SEND, start=10_000)
     assert gc.get_freeze_count() >= frozen + collector.LARGE_SEND
 
-    assert mock.client.post("/_mock/reset").status_code in (200, 204)
-    assert gc.get_freeze_count() == 0
+
+def test_a_reset_reclaims_only_after_many_large_sends(
+    managed: None, mock: Mock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(collector, "RECLAIM_AFTER", 2)
+    full_collections = 0
+
+    def count_collections(phase: str, info: dict[str, int]) -> None:
+        nonlocal full_collections
+        if phase == "stop" and info["generation"] == 2:
+            full_collections += 1
+
+    gc.callbacks.append(count_collections)
+    try:
+        bulk(mock, collector.LARGE_SEND)
+        assert mock.client.post("/_mock/reset").status_code == 200
+        assert full_collections == 0  # one large send: the reset is cheap
+        bulk(mock, collector.LARGE_SEND)
+        bulk(mock, collector.LARGE_SEND, start=10_000)
+        assert mock.client.post("/_mock/reset").status_code == 200
+        assert full_collections == 1  # two: the reset ran one full collection
+        assert mock.client.post("/_mock/reset").status_code == 200
+        assert full_collections == 1  # and starts counting again
+    finally:
+        gc.callbacks.remove(count_collections)
 
 
 def post(base_url: str, path: str, body: dict[str, Any]) -> int:
