@@ -53,6 +53,7 @@ async def send(request: Request) -> Response:
         )
     except InsufficientCredits as exc:
         raise _payment_required(exc) from exc
+    collector.after_send(1)
     return json_response(message_json(message))
 
 

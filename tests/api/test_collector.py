@@ -1,6 +1,6 @@
-"""The server's garbage-collector policy (``mock_puresms.collector``): a large send's
-messages are frozen out of the collector's scans, what a freeze holds back from the
-collector is small, and a reset reclaims it only after many large sends (resets between
+"""The server's garbage-collector policy (``mock_puresms.collector``): new messages are
+frozen out of the collector's scans a thousand at a time, what a freeze holds back from
+the collector is small, and a reset reclaims it only after many freezes (resets between
 tests stay cheap)."""
 
 from __future__ import annotations
@@ -41,16 +41,23 @@ def bulk(mock: Mock, count: int, start: int = 0) -> None:
     assert response.status_code == 200, response.text
 
 
-def test_a_large_send_is_frozen_out_of_the_collectors_scans(managed: None, mock: Mock) -> None:
+def test_every_thousand_new_messages_are_frozen_out_of_the_collectors_scans(
+    managed: None, mock: Mock
+) -> None:
     frozen = gc.get_freeze_count()
-    bulk(mock, collector.LARGE_SEND - 1)
-    assert gc.get_freeze_count() == frozen  # small sends leave the collector alone
+    bulk(mock, collector.FREEZE_EVERY - 2)
+    mock.send(to="447700900001")
+    assert gc.get_freeze_count() == frozen  # not yet a thousand
 
-    bulk(mock, collector.LARGE_SEND, start=10_000)
-    assert gc.get_freeze_count() >= frozen + collector.LARGE_SEND
+    mock.send(to="447700900002")  # the thousandth, by single send
+    assert gc.get_freeze_count() >= frozen + collector.FREEZE_EVERY
+    frozen = gc.get_freeze_count()
+
+    bulk(mock, collector.FREEZE_EVERY, start=10_000)  # a thousand at once
+    assert gc.get_freeze_count() >= frozen + collector.FREEZE_EVERY
 
 
-def test_a_reset_reclaims_only_after_many_large_sends(
+def test_a_reset_reclaims_only_after_many_freezes(
     managed: None, mock: Mock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(collector, "RECLAIM_AFTER", 2)
@@ -63,11 +70,11 @@ def test_a_reset_reclaims_only_after_many_large_sends(
 
     gc.callbacks.append(count_collections)
     try:
-        bulk(mock, collector.LARGE_SEND)
+        bulk(mock, collector.FREEZE_EVERY)
         assert mock.client.post("/_mock/reset").status_code == 200
-        assert full_collections == 0  # one large send: the reset is cheap
-        bulk(mock, collector.LARGE_SEND)
-        bulk(mock, collector.LARGE_SEND, start=10_000)
+        assert full_collections == 0  # one freeze: the reset is cheap
+        bulk(mock, collector.FREEZE_EVERY)
+        bulk(mock, collector.FREEZE_EVERY, start=10_000)
         assert mock.client.post("/_mock/reset").status_code == 200
         assert full_collections == 1  # two: the reset ran one full collection
         assert mock.client.post("/_mock/reset").status_code == 200
@@ -99,18 +106,18 @@ def test_what_freezing_holds_back_from_the_collector_is_small(
     server = live_server()
     requests = 0
     for round_ in range(5):
-        messages = [{"to": f"4477{round_:02d}{i:06d}"} for i in range(collector.LARGE_SEND)]
+        messages = [{"to": f"4477{round_:02d}{i:06d}"} for i in range(collector.FREEZE_EVERY)]
         body = {"from": "Acme", "content": "Hi", "messages": messages}
         assert post(server.base_url, "/v1/Sms/SendBulk", body) == 200
         # The simulation runs between the sends: statuses, events, scheduled work.
         assert post(server.base_url, "/_mock/clock/advance", {"seconds": 5}) == 200
         requests += 2
-    assert gc.get_freeze_count() > 5 * collector.LARGE_SEND
+    assert gc.get_freeze_count() > 5 * collector.FREEZE_EVERY
     gc.unfreeze()
     assert gc.collect() < 20 * requests
 
 
 def test_in_process_servers_leave_the_collector_alone(mock: Mock) -> None:
     frozen, thresholds = gc.get_freeze_count(), gc.get_threshold()
-    bulk(mock, collector.LARGE_SEND)
+    bulk(mock, collector.FREEZE_EVERY)
     assert (gc.get_freeze_count(), gc.get_threshold()) == (frozen, thresholds)
