@@ -87,7 +87,6 @@ def create_app(
         lifespan=lifespan,
     )
     app.router.redirect_slashes = False
-    app.state.runtime = runtime
     app.runtime = runtime
     return app
 
@@ -101,5 +100,6 @@ class MockApp(Starlette):
 
 def runtime_for(app: Starlette) -> Runtime:
     """The runtime behind an app made by ``create_app`` (for tests and embedding)."""
-    runtime: Runtime = app.state.runtime
-    return runtime
+    if not isinstance(app, MockApp):
+        raise TypeError("not an app made by mock_puresms.app.create_app")
+    return app.runtime

@@ -11,7 +11,7 @@ from types import TracebackType
 import uvicorn
 from starlette.applications import Starlette
 
-from mock_puresms.app import create_app, runtime_for
+from mock_puresms.app import MockApp, create_app
 from mock_puresms.settings import Settings
 
 
@@ -25,8 +25,8 @@ class MockServer(uvicorn.Server):
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         app = self.config.app
-        if isinstance(app, Starlette) and hasattr(app.state, "runtime"):
-            runtime_for(app).control.close()
+        if isinstance(app, MockApp):
+            app.runtime.control.close()
         await super().shutdown(sockets)
 
 

@@ -20,9 +20,10 @@ log = logging.getLogger("mock_puresms.webhooks")
 Job = TypeVar("Job")
 
 MAX_CONCURRENT_POSTS = 32
-# Two in flight per URL keeps a receiver busy while the mock prepares the next POST;
-# more only added connection overhead (bench_webhooks.py: 8 gave 0.35-0.44 of the
-# ceiling, 2 gave 0.54-0.68, 1 gave less than 2).
+# Two in flight per URL keeps a receiver busy while the mock prepares the next POST.
+# bench_webhooks.py, with per-URL semaphores: 8 gave 0.35-0.44 of the ceiling, 2 gave
+# 0.54-0.68, 1 less than 2; with lanes, one run each: 1 gave 0.56, 4 gave 0.57, 2 gave
+# 0.70 (within this machine's noise, so 2 stayed).
 MAX_CONCURRENT_POSTS_PER_URL = 2
 
 

@@ -25,11 +25,6 @@ _BATCH_REFERENCE = attrgetter("batch_reference")
 Span = tuple[int, int, int]
 
 
-def receipts_json(messages: Sequence[Message], status: DeliveryStatus) -> bytes:
-    """The JSON array of the receipts of ``messages``, all changed to ``status``."""
-    return b"[" + _entries(messages, list(map(_REFERENCE, messages)), status) + b"]"
-
-
 def _entries(messages: Sequence[Message], references: list[str], status: DeliveryStatus) -> bytes:
     """The receipts as comma-separated JSON objects (an array without its brackets)."""
     joined = _joined_template(messages, references, status)

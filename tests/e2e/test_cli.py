@@ -124,6 +124,18 @@ def test_serve_with_port_flag_answers_health(tmp_path: Path) -> None:
     assert response.json() == {"status": "ok", "version": __version__}
 
 
+@pytest.mark.parametrize(("level", "logged"), [("info", True), ("warning", False)])
+def test_requests_are_logged_at_info_and_not_above(
+    tmp_path: Path, level: str, logged: bool
+) -> None:
+    port = free_port()
+    with serving(tmp_path, "--port", str(port), "--log-level", level, port=port) as base_url:
+        assert get(f"{base_url}/v1/Account").status_code == 401
+
+    log = (tmp_path / f"serve-{port}.log").read_text()
+    assert ('"GET /v1/Account HTTP/1.1" 401' in log) is logged
+
+
 def test_serve_reads_the_port_from_the_environment(tmp_path: Path) -> None:
     port = free_port()
     env = clean_env(MOCK_PURESMS_PORT=str(port))
