@@ -1,4 +1,9 @@
-"""``create_app(settings)``: one independent mock server per call."""
+"""The composition root: ``create_app(settings)`` builds one independent mock server.
+
+This is the one module that knows every part: it builds the core (store, clock,
+simulation, webhooks, domain services) behind the ``Mock`` façade, mounts the surfaces
+on top (v1 API, control surface, docs) and starts and stops the core in the lifespan.
+"""
 
 from __future__ import annotations
 
@@ -12,15 +17,101 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_puresms.api.docs import routes as docs_routes
-from mock_puresms.api.middleware import RequestIdMiddleware
-from mock_puresms.api.problems import ProblemError, problem_response
 from mock_puresms.api.routes import v1_routes
 from mock_puresms.control.faults import FaultMiddleware
 from mock_puresms.control.routes import control_routes
+from mock_puresms.control.state import ControlState
+from mock_puresms.core import CoreParts, Mock, Retention
+from mock_puresms.domain.accounts import AccountDirectory, AccountSpec, WebhookSettings
+from mock_puresms.domain.contacts import ContactService
 from mock_puresms.domain.errors import Conflict, NotFound
-from mock_puresms.runtime import Runtime, build_runtime
+from mock_puresms.domain.events import EventBus
+from mock_puresms.domain.groups import GroupService
+from mock_puresms.domain.inbound import ReplyService
+from mock_puresms.domain.sending import MessageService
+from mock_puresms.domain.tokens import TokenService
 from mock_puresms.settings import ConfigFile, Settings
+from mock_puresms.simulation.clock import Clock, RealClock, VirtualClock
+from mock_puresms.simulation.engine import SimulationEngine
+from mock_puresms.simulation.scenarios import load_scenario
+from mock_puresms.simulation.scheduler import Scheduler
+from mock_puresms.storage.base import Store
+from mock_puresms.storage.memory import MemoryStore
+from mock_puresms.storage.sqlite import SqliteStore
+from mock_puresms.web.middleware import RequestIdMiddleware
+from mock_puresms.web.problems import ProblemError, problem_response
+from mock_puresms.web.render import reply_json
+from mock_puresms.webhooks.dispatcher import WebhookDispatcher
 from mock_puresms.webhooks.sender import WebhookSender
+
+
+def account_specs(config: ConfigFile) -> list[AccountSpec]:
+    return [
+        AccountSpec(
+            name=account.name,
+            api_keys=account.api_keys,
+            oauth_clients=tuple((c.client_id, c.client_secret) for c in account.oauth_clients),
+            credits=account.credits,
+            webhooks=WebhookSettings(
+                account.webhooks.delivery_receipt_url,
+                account.webhooks.reply_url,
+                account.webhooks.secret,
+            ),
+        )
+        for account in config.accounts
+    ]
+
+
+def build_mock(
+    settings: Settings,
+    *,
+    webhook_sender: WebhookSender | None = None,
+    config: ConfigFile | None = None,
+) -> Mock:
+    """Wire the core; raises ``ConfigError`` or ``ScenarioError`` for bad files.
+
+    ``webhook_sender`` replaces the network under the webhook dispatcher; ``config``
+    replaces the config file (the pytest plugin passes its fast webhook tuning).
+    """
+    config = config if config is not None else settings.load_config()
+    scenario = load_scenario(settings.scenario)
+    clock: Clock = VirtualClock() if settings.clock == "virtual" else RealClock(settings.time_scale)
+    store: Store = SqliteStore(settings.db) if settings.db is not None else MemoryStore()
+    events = EventBus()
+    scheduler = Scheduler(clock)
+    messages = MessageService(store, events, clock.now)
+    contacts = ContactService(store, clock.now)
+    replies = ReplyService(store, events, contacts)
+    engine = SimulationEngine(scheduler, messages, replies, scenario)
+    messages.use_planner(engine.plan)
+    events.subscribe(engine)
+    webhooks = WebhookDispatcher(
+        scheduler,
+        store.get_account,
+        config.webhooks,
+        # Reply webhooks carry the reply as the v1 API shows it.
+        reply_json,
+        store.save_deliveries,
+        sender=webhook_sender,
+        durable=settings.db is not None,
+        publish=events.publish,
+    )
+    events.subscribe(webhooks)
+    parts = CoreParts(
+        store=store,
+        events=events,
+        clock=clock,
+        scheduler=scheduler,
+        accounts=AccountDirectory(store, account_specs(config)),
+        messages=messages,
+        replies=replies,
+        engine=engine,
+        webhooks=webhooks,
+        contacts=contacts,
+        groups=GroupService(store, clock.now),
+        tokens=TokenService(store, clock.now),
+    )
+    return Mock(parts, Retention(settings.retention_ms, settings.max_messages))
 
 
 async def _problem(request: Request, exc: Exception) -> Response:
@@ -57,26 +148,26 @@ def create_app(
     ``mock_puresms.webhooks.sender``); ``config`` replaces the settings' config file. Raises
     ``ConfigError`` or ``ScenarioError`` when the settings name bad files.
     """
-    runtime = build_runtime(settings or Settings(), webhook_sender=webhook_sender, config=config)
+    settings = settings or Settings()
+    mock = build_mock(settings, webhook_sender=webhook_sender, config=config)
+    control = ControlState(mock.subscribe)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        runtime.control.closing.reopen()
-        await runtime.start()
+        control.closing.reopen()
+        await mock.start()
         try:
             yield
         finally:
-            runtime.control.close()
-            await runtime.stop()
+            control.close()
+            await mock.stop()
 
     app = MockApp(
-        routes=[*v1_routes(), *control_routes(), *docs_routes()],
+        routes=[*v1_routes(), *control_routes(settings.admin_token), *docs_routes()],
         middleware=[
             Middleware(RequestIdMiddleware),
             # Inside the request id, before routing: faults come before authentication.
-            Middleware(
-                FaultMiddleware, faults=runtime.control.faults, closing=runtime.control.closing
-            ),
+            Middleware(FaultMiddleware, faults=control.faults, closing=control.closing),
         ],
         exception_handlers={
             ProblemError: _problem,
@@ -87,19 +178,32 @@ def create_app(
         lifespan=lifespan,
     )
     app.router.redirect_slashes = False
-    app.runtime = runtime
+    app.mock = mock
+    app.control = control
     return app
 
 
 class MockApp(Starlette):
-    """The app with its runtime as a plain attribute, which every request reads
-    (``runtime_of``): through ``app.state`` that costs microseconds a request."""
+    """The app with its façade and control state as plain attributes, which requests
+    read (``mock_of``): through ``app.state`` that costs microseconds a request."""
 
-    runtime: Runtime
+    mock: Mock
+    control: ControlState
+
+    def close_long_lived(self) -> None:
+        """End event streams, long polls and injected delays (server shutdown)."""
+        self.control.close()
 
 
-def runtime_for(app: Starlette) -> Runtime:
-    """The runtime behind an app made by ``create_app`` (for tests and embedding)."""
+def mock_for(app: Starlette) -> Mock:
+    """The façade behind an app made by ``create_app`` (for tests and embedding)."""
     if not isinstance(app, MockApp):
         raise TypeError("not an app made by mock_puresms.app.create_app")
-    return app.runtime
+    return app.mock
+
+
+def control_for(app: Starlette) -> ControlState:
+    """The control surface's state behind an app made by ``create_app`` (for tests)."""
+    if not isinstance(app, MockApp):
+        raise TypeError("not an app made by mock_puresms.app.create_app")
+    return app.control

@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from mock_puresms.app import create_app
+    from mock_puresms.app import create_app, mock_for
     from mock_puresms.server_thread import MockServer
     from mock_puresms.settings import ConfigError, Settings
     from mock_puresms.simulation.scenarios import ScenarioError
@@ -90,6 +90,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"mock-puresms: cannot use --db {settings.db}: {exc}", file=sys.stderr)
         return 2
     collector.manage_for_server()
+    mock_for(app).subscribe(collector.on_event)
     server = MockServer(
         uvicorn.Config(
             app,

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import gc
 
+from mock_puresms.domain.events import Event, MessagesCreated, StateReset
+
 # New messages between freezes: fewer objects than the collector's youngest generation
 # holds before it runs (the first threshold below), so it rarely gets to scan them.
 FREEZE_EVERY = 1_000
@@ -44,6 +46,15 @@ def manage_for_server() -> None:
     gc.set_threshold(50_000, 50, 100)
     _managed = True
     _unfrozen = _freezes = 0
+
+
+def on_event(event: Event) -> None:
+    """The policy as a subscriber of the core's events (``Mock.subscribe``), which
+    ``mock-puresms serve`` installs: new messages are counted, resets may reclaim."""
+    if isinstance(event, MessagesCreated):
+        after_send(len(event.messages))
+    elif isinstance(event, StateReset):
+        after_reset()
 
 
 def after_send(count: int) -> None:

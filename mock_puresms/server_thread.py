@@ -26,7 +26,7 @@ class MockServer(uvicorn.Server):
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         app = self.config.app
         if isinstance(app, MockApp):
-            app.runtime.control.close()
+            app.close_long_lived()
         await super().shutdown(sockets)
 
 

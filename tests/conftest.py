@@ -10,19 +10,19 @@ import pytest
 from starlette.testclient import TestClient
 
 from mock_puresms import Settings, create_app
-from mock_puresms.app import runtime_for
-from mock_puresms.runtime import Runtime
+from mock_puresms.app import mock_for
+from mock_puresms.core import Mock as CoreMock
 from mock_puresms.server_thread import ServerThread
 
 API_KEY = "test-key"
 
 
 class Mock:
-    """An in-process mock on the virtual clock, with its client and runtime."""
+    """An in-process mock on the virtual clock, with its client and its core (the façade)."""
 
     def __init__(self, client: TestClient) -> None:
         self.client = client
-        self.runtime: Runtime = runtime_for(client.app)  # type: ignore[arg-type]
+        self.core: CoreMock = mock_for(client.app)  # type: ignore[arg-type]
 
     def v1(self, method: str, path: str, key: str | None = API_KEY, **kwargs: Any) -> Any:
         headers = dict(kwargs.pop("headers", {}))

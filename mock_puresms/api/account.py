@@ -6,13 +6,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_puresms.api.auth import authenticate
-from mock_puresms.api.body import lowercase_keys, read_json
-from mock_puresms.api.problems import field_error, validation_error
-from mock_puresms.api.render import account_json, webhooks_json
-from mock_puresms.api.responses import json_response
 from mock_puresms.api.sms_requests import is_http_url
 from mock_puresms.domain.accounts import WebhookSettings
-from mock_puresms.runtime import runtime_of
+from mock_puresms.web.body import lowercase_keys, read_json
+from mock_puresms.web.context import mock_of
+from mock_puresms.web.problems import field_error, validation_error
+from mock_puresms.web.render import account_json, webhooks_json
+from mock_puresms.web.responses import json_response
 
 
 async def get_account(request: Request) -> Response:
@@ -46,8 +46,8 @@ async def put_webhooks(request: Request) -> Response:
             values[name] = value
     if errors:
         raise validation_error(errors)
-    account.webhooks = WebhookSettings(
-        values["deliveryReceiptUrl"], values["replyUrl"], values["secret"]
+    await mock_of(request).set_webhooks(
+        account,
+        WebhookSettings(values["deliveryReceiptUrl"], values["replyUrl"], values["secret"]),
     )
-    await runtime_of(request).store.save_account(account)
     return json_response(webhooks_json(account.webhooks))

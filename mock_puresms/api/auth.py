@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from mock_puresms.api.problems import ProblemError
 from mock_puresms.domain.accounts import Account
-from mock_puresms.runtime import runtime_of
+from mock_puresms.web.context import mock_of
+from mock_puresms.web.problems import ProblemError
 
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 # RFC 6750 section 3.1, as ASP.NET Core's JwtBearer handler answers a token it refuses.
@@ -26,24 +26,24 @@ async def authenticate(request: Request) -> Account:
 
     An ``X-API-Key`` wins over a bearer token when a request carries both.
     """
-    runtime = runtime_of(request)
+    mock = mock_of(request)
     key = request.headers.get("x-api-key")
     if key is not None:
-        account = await runtime.accounts.by_api_key(key.strip())
+        account = await mock.account_for_api_key(key.strip())
         if account is None:
             raise ProblemError(401, "The API key is not valid.", headers=_CHALLENGE)
         return account
     token = bearer_token(request)
     if token is not None:
-        account_id = await runtime.tokens.account_of(token) if token else None
-        if account_id is None:
+        account = await mock.account_for_token(token) if token else None
+        if account is None:
             raise ProblemError(
                 401,
                 "The access token is not valid or has expired: get a new one from "
                 "POST /connect/token.",
                 headers=_TOKEN_CHALLENGE,
             )
-        return await runtime.accounts.get(account_id)
+        return account
     raise ProblemError(
         401,
         "Authentication is required: send your API key in the 'X-API-Key' header, "

@@ -15,7 +15,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_puresms.api.auth import authenticate
-from mock_puresms.api.body import is_json_type, read_body, read_json
 from mock_puresms.api.contact_input import (
     CsvLayout,
     Errors,
@@ -23,10 +22,11 @@ from mock_puresms.api.contact_input import (
     csv_draft,
     csv_layout,
 )
-from mock_puresms.api.problems import ProblemError, field_error
-from mock_puresms.api.responses import json_response
 from mock_puresms.domain.contacts import ContactDraft
-from mock_puresms.runtime import runtime_of
+from mock_puresms.web.body import is_json_type, read_body, read_json
+from mock_puresms.web.context import mock_of
+from mock_puresms.web.problems import ProblemError, field_error
+from mock_puresms.web.responses import json_response
 
 MAX_IMPORT_ROWS = 15_000
 CSV_TYPES = ("text/csv", "application/csv")
@@ -133,5 +133,5 @@ async def import_contacts(request: Request) -> Response:
     rows = await _rows(request)
     drafts = [row for row in rows if isinstance(row, ContactDraft)]
     errors = [{"index": i, "errors": row} for i, row in enumerate(rows) if isinstance(row, dict)]
-    result = await runtime_of(request).contacts.import_contacts(account.id, drafts)
+    result = await mock_of(request).import_contacts(account.id, drafts)
     return json_response({"created": result.created, "updated": result.updated, "errors": errors})

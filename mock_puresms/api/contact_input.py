@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from mock_puresms.api.body import lowercase_keys
 from mock_puresms.domain.contacts import ContactDraft
 from mock_puresms.domain.phones import PHONE_RULE, normalize_phone
+from mock_puresms.web.body import lowercase_keys
 
 MAX_NAME_LENGTH = 100
 MAX_EMAIL_LENGTH = 254  # RFC 5321's limit on a forward path

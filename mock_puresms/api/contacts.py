@@ -6,15 +6,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_puresms.api.auth import authenticate
-from mock_puresms.api.body import read_json
 from mock_puresms.api.contact_input import contact_draft
-from mock_puresms.api.paging import Query
-from mock_puresms.api.problems import validation_error
-from mock_puresms.api.render import contact_json, page_json
-from mock_puresms.api.responses import json_response
 from mock_puresms.domain.contacts import ContactDraft
-from mock_puresms.runtime import runtime_of
 from mock_puresms.storage.base import ContactQuery
+from mock_puresms.web.body import read_json
+from mock_puresms.web.context import mock_of
+from mock_puresms.web.paging import Query
+from mock_puresms.web.problems import validation_error
+from mock_puresms.web.render import contact_json, page_json
+from mock_puresms.web.responses import json_response
 
 
 async def _draft(request: Request) -> ContactDraft:
@@ -28,7 +28,7 @@ async def create_contact(request: Request) -> Response:
     """``POST /v1/Contacts`` → ``201`` with ``Location``; ``409`` for a duplicate number."""
     account = await authenticate(request)
     draft = await _draft(request)
-    contact = await runtime_of(request).contacts.create(account.id, draft)
+    contact = await mock_of(request).create_contact(account.id, draft)
     return json_response(
         contact_json(contact), 201, headers={"Location": f"/v1/Contacts/{contact.id}"}
     )
@@ -37,7 +37,7 @@ async def create_contact(request: Request) -> Response:
 async def get_contact(request: Request) -> Response:
     """``GET /v1/Contacts/{id}``."""
     account = await authenticate(request)
-    contact = await runtime_of(request).contacts.get(account.id, request.path_params["id"])
+    contact = await mock_of(request).contact(account.id, request.path_params["id"])
     return json_response(contact_json(contact))
 
 
@@ -45,16 +45,14 @@ async def replace_contact(request: Request) -> Response:
     """``PUT /v1/Contacts/{id}``: full replace; an absent ``optedOut`` keeps its value."""
     account = await authenticate(request)
     draft = await _draft(request)
-    contact = await runtime_of(request).contacts.replace(
-        account.id, request.path_params["id"], draft
-    )
+    contact = await mock_of(request).replace_contact(account.id, request.path_params["id"], draft)
     return json_response(contact_json(contact))
 
 
 async def delete_contact(request: Request) -> Response:
     """``DELETE /v1/Contacts/{id}`` → ``204``."""
     account = await authenticate(request)
-    await runtime_of(request).contacts.delete(account.id, request.path_params["id"])
+    await mock_of(request).delete_contact(account.id, request.path_params["id"])
     return Response(status_code=204)
 
 
@@ -63,7 +61,7 @@ async def list_contacts(request: Request) -> Response:
     account = await authenticate(request)
     query = Query(request)
     page, page_size = query.paging()
-    result = await runtime_of(request).store.query_contacts(
+    result = await mock_of(request).contacts(
         ContactQuery(
             account_id=account.id,
             search=query.text("search"),

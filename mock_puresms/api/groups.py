@@ -8,14 +8,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_puresms.api.auth import authenticate
-from mock_puresms.api.body import lowercase_keys, read_json
-from mock_puresms.api.paging import Query
-from mock_puresms.api.problems import field_error, validation_error
-from mock_puresms.api.render import group_json, page_json
-from mock_puresms.api.responses import json_response
 from mock_puresms.domain.groups import UnknownContacts
-from mock_puresms.runtime import runtime_of
 from mock_puresms.storage.base import GroupQuery
+from mock_puresms.web.body import lowercase_keys, read_json
+from mock_puresms.web.context import mock_of
+from mock_puresms.web.paging import Query
+from mock_puresms.web.problems import field_error, validation_error
+from mock_puresms.web.render import group_json, page_json
+from mock_puresms.web.responses import json_response
 
 MAX_GROUP_NAME_LENGTH = 100
 MAX_CONTACT_IDS = 15_000  # as many as one send or one import handles
@@ -44,16 +44,14 @@ async def list_groups(request: Request) -> Response:
     """``GET /v1/ContactGroups``, newest first."""
     account = await authenticate(request)
     page, page_size = Query(request).paging()
-    result = await runtime_of(request).store.query_groups(
-        GroupQuery(account.id, page=page, page_size=page_size)
-    )
+    result = await mock_of(request).groups(GroupQuery(account.id, page=page, page_size=page_size))
     return json_response(page_json(result, [group_json(g) for g in result.items]))
 
 
 async def create_group(request: Request) -> Response:
     """``POST /v1/ContactGroups`` ``{"name"}`` → ``201`` with ``Location``."""
     account = await authenticate(request)
-    group = await runtime_of(request).groups.create(account.id, await _name(request))
+    group = await mock_of(request).create_group(account.id, await _name(request))
     return json_response(
         group_json(group), 201, headers={"Location": f"/v1/ContactGroups/{group.id}"}
     )
@@ -62,7 +60,7 @@ async def create_group(request: Request) -> Response:
 async def get_group(request: Request) -> Response:
     """``GET /v1/ContactGroups/{id}``."""
     account = await authenticate(request)
-    group = await runtime_of(request).groups.get(account.id, request.path_params["id"])
+    group = await mock_of(request).group(account.id, request.path_params["id"])
     return json_response(group_json(group))
 
 
@@ -70,14 +68,14 @@ async def rename_group(request: Request) -> Response:
     """``PUT /v1/ContactGroups/{id}`` ``{"name"}``."""
     account = await authenticate(request)
     name = await _name(request)
-    group = await runtime_of(request).groups.rename(account.id, request.path_params["id"], name)
+    group = await mock_of(request).rename_group(account.id, request.path_params["id"], name)
     return json_response(group_json(group))
 
 
 async def delete_group(request: Request) -> Response:
     """``DELETE /v1/ContactGroups/{id}`` → ``204``; the contacts stay."""
     account = await authenticate(request)
-    await runtime_of(request).groups.delete(account.id, request.path_params["id"])
+    await mock_of(request).delete_group(account.id, request.path_params["id"])
     return Response(status_code=204)
 
 
@@ -107,7 +105,7 @@ async def add_contacts(request: Request) -> Response:
     account = await authenticate(request)
     contact_ids = _contact_ids(await read_json(request))
     try:
-        group = await runtime_of(request).groups.add_contacts(
+        group = await mock_of(request).add_to_group(
             account.id, request.path_params["id"], contact_ids
         )
     except UnknownContacts as exc:
@@ -127,7 +125,7 @@ async def remove_contact(request: Request) -> Response:
     DELETE succeeds); an unknown group or contact is ``404``.
     """
     account = await authenticate(request)
-    group = await runtime_of(request).groups.remove_contact(
+    group = await mock_of(request).remove_from_group(
         account.id, request.path_params["id"], request.path_params["contactId"]
     )
     return json_response(group_json(group))

@@ -14,11 +14,11 @@ from urllib.parse import parse_qsl, unquote_plus
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mock_puresms.api.body import read_body
-from mock_puresms.api.problems import ProblemError
-from mock_puresms.api.responses import json_response
 from mock_puresms.domain.tokens import TOKEN_SCOPE
-from mock_puresms.runtime import runtime_of
+from mock_puresms.web.body import read_body
+from mock_puresms.web.context import mock_of
+from mock_puresms.web.problems import ProblemError
+from mock_puresms.web.responses import json_response
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 # A token request is a few hundred bytes; anything near this is not one.
@@ -132,7 +132,7 @@ def _check_scope(form: Mapping[str, str]) -> None:
 
 async def token(request: Request) -> Response:
     """``POST /connect/token``: an access token for the client's account."""
-    runtime = runtime_of(request)
+    mock = mock_of(request)
     try:
         form = await _read_form(request)
         grant_type = form.get("grant_type")
@@ -144,13 +144,13 @@ async def token(request: Request) -> Response:
                 f"The grant type '{grant_type}' is not supported; use 'client_credentials'.",
             )
         client_id, secret = _client_credentials(request, form)
-        account = await runtime.accounts.by_client(client_id, secret)
+        account = await mock.account_for_client(client_id, secret)
         if account is None:
             raise _invalid_client("The client is unknown or its secret is wrong.")
         _check_scope(form)
     except TokenError as exc:
         return _error_response(exc)
-    issued = await runtime.tokens.issue(account.id)
+    issued = await mock.issue_token(account)
     return json_response(
         {
             "access_token": issued.access_token,

@@ -6,15 +6,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_puresms.api.auth import authenticate
-from mock_puresms.api.paging import Query
-from mock_puresms.api.problems import field_error
-from mock_puresms.api.render import page_json, reply_json
-from mock_puresms.api.responses import json_response
-from mock_puresms.domain.errors import NotFound
 from mock_puresms.domain.phones import normalize_phone
 from mock_puresms.domain.timestamps import parse_iso
-from mock_puresms.runtime import runtime_of
 from mock_puresms.storage.base import ReplyQuery
+from mock_puresms.web.context import mock_of
+from mock_puresms.web.paging import Query
+from mock_puresms.web.problems import field_error
+from mock_puresms.web.render import page_json, reply_json
+from mock_puresms.web.responses import json_response
 
 
 async def list_replies(request: Request) -> Response:
@@ -32,7 +31,7 @@ async def list_replies(request: Request) -> Response:
                 "since", "'since' must be an ISO-8601 date and time, e.g. 2026-11-24T10:15:00Z."
             ) from exc
     phone = query.text("from")
-    result = await runtime_of(request).store.query_replies(
+    result = await mock_of(request).replies(
         ReplyQuery(
             account_id=account.id,
             from_=(normalize_phone(phone) or phone) if phone is not None else None,
@@ -49,7 +48,5 @@ async def get_reply(request: Request) -> Response:
     """``GET /v1/Replies/{reference}``."""
     account = await authenticate(request)
     reference = request.path_params["reference"]
-    reply = await runtime_of(request).store.get_reply(reference)
-    if reply is None or reply.account_id != account.id:
-        raise NotFound(f"No reply with reference '{reference}'.")
+    reply = await mock_of(request).reply(account.id, reference)
     return json_response(reply_json(reply))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from mock_puresms.api import account, contact_import, contacts, groups, oauth, replies, sms
-from mock_puresms.api.routing import FlexibleRoute
+from mock_puresms.web.routing import FlexibleRoute
 
 
 def v1_routes() -> list[BaseRoute]:

@@ -8,13 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mock_puresms import collector
 from mock_puresms.api.auth import authenticate
-from mock_puresms.api.body import read_json
-from mock_puresms.api.paging import Query
-from mock_puresms.api.problems import ProblemError, field_error
-from mock_puresms.api.render import batch_json, message_json, page_json
-from mock_puresms.api.responses import json_response
 from mock_puresms.api.sms_requests import (
     BulkValidation,
     all_rejected,
@@ -25,11 +19,13 @@ from mock_puresms.api.sms_requests import (
     parse_single,
 )
 from mock_puresms.domain.accounts import Account, InsufficientCredits
-from mock_puresms.domain.errors import NotFound
-from mock_puresms.domain.phones import normalize_phone
 from mock_puresms.domain.sending import new_batch_reference
-from mock_puresms.runtime import runtime_of
-from mock_puresms.storage.base import MessageQuery
+from mock_puresms.web.body import read_json
+from mock_puresms.web.context import mock_of
+from mock_puresms.web.paging import Query, message_query
+from mock_puresms.web.problems import ProblemError, field_error
+from mock_puresms.web.render import batch_json, message_json, page_json
+from mock_puresms.web.responses import json_response
 
 
 def _payment_required(exc: InsufficientCredits) -> ProblemError:
@@ -44,7 +40,7 @@ async def send(request: Request) -> Response:
     is_test = parse_is_test(Query(request).text("isTest"))
     parsed = parse_single(body)
     try:
-        [message] = await runtime_of(request).messages.send(
+        [message] = await mock_of(request).send(
             account,
             parsed.items,
             is_test=is_test,
@@ -53,7 +49,6 @@ async def send(request: Request) -> Response:
         )
     except InsufficientCredits as exc:
         raise _payment_required(exc) from exc
-    collector.after_send(1)
     return json_response(message_json(message))
 
 
@@ -75,7 +70,7 @@ async def send_to_group(request: Request) -> Response:
     body = await read_json(request)
     is_test = parse_is_test(Query(request).text("isTest"))
     envelope = parse_group_send(body)
-    contacts = await runtime_of(request).groups.members(account.id, envelope.group_id)
+    contacts = await mock_of(request).group_members(account.id, envelope.group_id)
     if not contacts:
         raise field_error("groupId", f"The group '{envelope.group_id}' has no contacts.")
     return await send_many(request, account, group_messages(envelope, contacts), is_test)
@@ -93,7 +88,7 @@ async def send_many(
         raise all_rejected(bulk.errors)
     batch_reference = bulk.request.batch_reference or new_batch_reference()
     try:
-        messages = await runtime_of(request).messages.send(
+        messages = await mock_of(request).send(
             account,
             bulk.request.items,
             is_test=is_test,
@@ -102,7 +97,6 @@ async def send_many(
         )
     except InsufficientCredits as exc:
         raise _payment_required(exc) from exc
-    collector.after_send(len(messages))
     result: dict[str, Any] = {
         "batchReference": batch_reference,
         "acceptedCount": len(messages),
@@ -126,7 +120,7 @@ async def send_many(
 async def get_message(request: Request) -> Response:
     """``GET /v1/Sms/{reference}``."""
     account = await authenticate(request)
-    message = await runtime_of(request).messages.get(account.id, request.path_params["reference"])
+    message = await mock_of(request).message(account.id, request.path_params["reference"])
     return json_response(message_json(message))
 
 
@@ -134,49 +128,27 @@ async def list_messages(request: Request) -> Response:
     """``GET /v1/Sms`` with filters and paging, newest first."""
     account = await authenticate(request)
     query = message_query(Query(request), account.id)
-    page = await runtime_of(request).store.query_messages(query)
+    page = await mock_of(request).messages(query)
     return json_response(page_json(page, [message_json(m) for m in page.items]))
-
-
-def message_query(query: Query, account_id: str | None) -> MessageQuery:
-    """The message filters shared by ``GET /v1/Sms`` and ``GET /_mock/messages``."""
-    to = query.text("to")
-    page, page_size = query.paging()
-    return MessageQuery(
-        account_id=account_id,
-        batch_reference=query.text("batchReference"),
-        client_reference=query.text("clientReference"),
-        # A number that cannot be valid matches nothing, rather than failing the list.
-        to=(normalize_phone(to) or to) if to is not None else None,
-        status=query.status("deliveryStatus"),
-        is_test=query.boolean("isTest"),
-        page=page,
-        page_size=page_size,
-    )
 
 
 async def get_batch(request: Request) -> Response:
     """``GET /v1/Sms/Batch/{batchReference}``: counts by status."""
     account = await authenticate(request)
     batch_reference = request.path_params["batchReference"]
-    summary = await runtime_of(request).store.batch_summary(account.id, batch_reference)
-    if summary is None:
-        raise NotFound(f"No batch with reference '{batch_reference}'.")
+    summary = await mock_of(request).batch_summary(account.id, batch_reference)
     return json_response(batch_json(summary))
 
 
 async def cancel_message(request: Request) -> Response:
     """``DELETE /v1/Sms/{reference}``: a scheduled message becomes Deleted."""
     account = await authenticate(request)
-    runtime = runtime_of(request)
-    message = await runtime.messages.cancel(account.id, request.path_params["reference"])
+    message = await mock_of(request).cancel(account.id, request.path_params["reference"])
     return json_response(message_json(message))
 
 
 async def cancel_batch(request: Request) -> Response:
     """``DELETE /v1/Sms/Batch/{batchReference}``: cancel what is still scheduled."""
     account = await authenticate(request)
-    count = await runtime_of(request).messages.cancel_batch(
-        account.id, request.path_params["batchReference"]
-    )
+    count = await mock_of(request).cancel_batch(account.id, request.path_params["batchReference"])
     return json_response({"cancelledCount": count})

@@ -17,14 +17,14 @@ from operator import attrgetter, is_
 from typing import Any
 from urllib.parse import urlsplit
 
-from mock_puresms.api.body import lowercase_keys
-from mock_puresms.api.problems import ProblemError, field_error, validation_error
 from mock_puresms.domain.contacts import Contact
 from mock_puresms.domain.encoding import MAX_SEGMENTS, measure, measure_all
 from mock_puresms.domain.phones import PHONE_RULE, SENDER_RULE, is_valid_sender, normalize_phone
 from mock_puresms.domain.placeholders import fill, has_placeholders
 from mock_puresms.domain.sending import Outbound, OutboundSms
 from mock_puresms.domain.timestamps import parse_iso
+from mock_puresms.web.body import lowercase_keys
+from mock_puresms.web.problems import ProblemError, field_error, validation_error
 
 MAX_BULK_MESSAGES = 15_000
 MAX_REFERENCE_LENGTH = 100

@@ -29,7 +29,6 @@ import orjson
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from mock_puresms.api.render import message_json, reply_json
 from mock_puresms.control.closing import Closing
 from mock_puresms.domain.events import (
     Event,
@@ -41,6 +40,7 @@ from mock_puresms.domain.events import (
 )
 from mock_puresms.domain.messages import Message
 from mock_puresms.domain.timestamps import format_ms
+from mock_puresms.web.render import message_json, reply_json
 
 MAX_PENDING = 100_000
 HEARTBEAT_SECONDS = 15.0

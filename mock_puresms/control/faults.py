@@ -20,9 +20,9 @@ import orjson
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mock_puresms.api.body import MAX_BODY_BYTES
-from mock_puresms.api.problems import problem_body, validation_error
 from mock_puresms.control.closing import Closing
+from mock_puresms.web.body import MAX_BODY_BYTES
+from mock_puresms.web.problems import problem_body, validation_error
 
 MAX_TIMES = 1_000_000
 MAX_DELAY_MS = 300_000

@@ -1,28 +1,37 @@
-"""What the control surface keeps beside the domain: faults, long polls, event streams.
+"""What the control surface keeps beside the core: faults, long polls, event streams.
 
-One ``ControlState`` per app. Its parts subscribe to the domain's event bus; none of
-them changes domain state.
+One ``ControlState`` per app. Its parts subscribe to the core's events; none of them
+changes the mock's state.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+
+from starlette.requests import HTTPConnection
 
 from mock_puresms.control.closing import Closing
 from mock_puresms.control.events import EventStreams
 from mock_puresms.control.faults import FaultTable
 from mock_puresms.control.waiting import StatusWaiters
-from mock_puresms.domain.events import EventBus
+from mock_puresms.domain.events import Event, StateReset, Subscriber
 
 
 class ControlState:
-    """The control surface's own state, wired to the event bus."""
+    """The control surface's own state, wired to the core's events."""
 
-    def __init__(self, events: EventBus) -> None:
+    def __init__(self, subscribe: Callable[[Subscriber], object]) -> None:
         self.closing = Closing()
         self.faults = FaultTable()
         self.waiters = StatusWaiters()
         self.streams = EventStreams(self.closing)
-        events.subscribe(self.waiters)
-        events.subscribe(self.streams)
+        subscribe(self.waiters)
+        subscribe(self.streams)
+        subscribe(self._on_event)
+
+    def _on_event(self, event: Event) -> None:
+        if isinstance(event, StateReset):
+            self.reset(event.account_id)
 
     def reset(self, account_id: str | None = None) -> None:
         """After a reset: faults go (server-wide, so only on a whole reset); waiters recheck."""
@@ -34,3 +43,9 @@ class ControlState:
         """The server is shutting down: end streams, long polls and injected delays."""
         self.closing.close()
         self.streams.close()
+
+
+def control_of(connection: HTTPConnection) -> ControlState:
+    """The control state of the app serving ``connection`` (a ``MockApp``)."""
+    state: ControlState = connection.scope["app"].control
+    return state

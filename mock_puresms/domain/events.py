@@ -67,7 +67,21 @@ class WebhookAttempted:
     attempt: int
 
 
-Event = MessagesCreated | StatusChanged | StatusesChanged | ReplyReceived | WebhookAttempted
+@dataclass(frozen=True, slots=True)
+class StateReset:
+    """State was forgotten: of one account, or of all (``account_id`` ``None``)."""
+
+    account_id: str | None
+
+
+Event = (
+    MessagesCreated
+    | StatusChanged
+    | StatusesChanged
+    | ReplyReceived
+    | WebhookAttempted
+    | StateReset
+)
 Subscriber = Callable[[Event], None]
 
 

@@ -12,22 +12,32 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from starlette.applications import Starlette
 
 from mock_puresms import collector
+from mock_puresms.app import mock_for
 from mock_puresms.server_thread import ServerThread
 
 if TYPE_CHECKING:
     from conftest import Mock
 
 
+Install = Callable[[Starlette], None]
+
+
 @pytest.fixture
-def managed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The policy of ``mock-puresms serve``, undone after the test."""
+def managed(monkeypatch: pytest.MonkeyPatch) -> Iterator[Install]:
+    """The policy of ``mock-puresms serve``, undone after the test; call it with an app
+    to subscribe the policy to its core, as ``serve`` does."""
     thresholds = gc.get_threshold()
     monkeypatch.setattr(collector, "_managed", False)
     collector.manage_for_server()
+
+    def install(app: Starlette) -> None:
+        mock_for(app).subscribe(collector.on_event)
+
     try:
-        yield
+        yield install
     finally:
         gc.unfreeze()
         gc.set_threshold(*thresholds)
@@ -42,8 +52,9 @@ def bulk(mock: Mock, count: int, start: int = 0) -> None:
 
 
 def test_every_thousand_new_messages_are_frozen_out_of_the_collectors_scans(
-    managed: None, mock: Mock
+    managed: Install, mock: Mock
 ) -> None:
+    managed(mock.client.app)
     frozen = gc.get_freeze_count()
     bulk(mock, collector.FREEZE_EVERY - 2)
     mock.send(to="447700900001")
@@ -58,8 +69,9 @@ def test_every_thousand_new_messages_are_frozen_out_of_the_collectors_scans(
 
 
 def test_a_reset_reclaims_only_after_many_freezes(
-    managed: None, mock: Mock, monkeypatch: pytest.MonkeyPatch
+    managed: Install, mock: Mock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    managed(mock.client.app)
     monkeypatch.setattr(collector, "RECLAIM_AFTER", 2)
     full_collections = 0
 
@@ -99,11 +111,12 @@ def post(base_url: str, path: str, body: dict[str, Any]) -> int:
 
 
 def test_what_freezing_holds_back_from_the_collector_is_small(
-    managed: None, live_server: Callable[..., ServerThread]
+    managed: Install, live_server: Callable[..., ServerThread]
 ) -> None:
     # A freeze also catches the cyclic garbage alive at that moment (a connection's
     # transport, about ten objects) until the next reset: that is the policy's cost.
     server = live_server()
+    managed(server.app)
     requests = 0
     for round_ in range(5):
         messages = [{"to": f"4477{round_:02d}{i:06d}"} for i in range(collector.FREEZE_EVERY)]

@@ -383,7 +383,7 @@ def test_realistic_outcomes_follow_the_seed(
 
 def test_events_publish_every_status_change_and_reply_in_order(mock: Mock) -> None:
     seen: list[Event] = []
-    mock.runtime.events.subscribe(seen.append)
+    mock.core.subscribe(seen.append)
 
     first = mock.send(to="447700900006", clientReference="first")
     t0 = ms(first["createdAt"])
@@ -418,7 +418,7 @@ def test_events_publish_every_status_change_and_reply_in_order(mock: Mock) -> No
 
 def test_events_carry_the_account_of_the_sender(mock: Mock) -> None:
     events: list[Event] = []
-    mock.runtime.events.subscribe(events.append)
+    mock.core.subscribe(events.append)
     account = mock.v1("GET", "/v1/Account").json()["id"]
 
     mock.send(to=ORDINARY)

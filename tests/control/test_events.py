@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mock_puresms.app import runtime_for
+from mock_puresms.app import control_for
 from mock_puresms.control.events import EventStreams
 from mock_puresms.server_thread import ServerThread
 
@@ -96,7 +96,7 @@ def client(server: ServerThread) -> Iterator[httpx.Client]:
 
 
 def streams_of(server: ServerThread) -> EventStreams:
-    return runtime_for(server.app).control.streams
+    return control_for(server.app).streams
 
 
 def test_messages_statuses_replies_and_webhook_attempts_are_streamed(

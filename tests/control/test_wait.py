@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mock_puresms.app import runtime_for
+from mock_puresms.app import control_for
 from mock_puresms.server_thread import ServerThread
 
 HEADERS = {"X-API-Key": "wait-key"}
@@ -96,7 +96,7 @@ def test_a_waiter_is_registered_on_the_bus_not_polling(
     client: httpx.Client, server: ServerThread
 ) -> None:
     reference = send(client)
-    waiters = runtime_for(server.app).control.waiters
+    waiters = control_for(server.app).waiters
     seen: list[int] = []
     with httpx.Client(base_url=server.base_url, trust_env=False) as other:
 

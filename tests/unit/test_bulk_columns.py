@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mock_puresms.api.body import lowercase_keys
 from mock_puresms.api.sms_requests import _message, _plain_bulk, parse_bulk
 from mock_puresms.domain.encoding import measure, measure_all
 from mock_puresms.domain.sending import Outbound, OutboundSms
+from mock_puresms.web.body import lowercase_keys
 
 valid_phones = st.from_regex(r"\+?[0-9]{7,15}", fullmatch=True)
 phones = st.one_of(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from mock_puresms.api.problems import field_error
+from mock_puresms.domain.phones import normalize_phone
 from mock_puresms.domain.statuses import DeliveryStatus
+from mock_puresms.storage.base import MessageQuery
+from mock_puresms.web.problems import field_error
 
 MAX_PAGE_SIZE = 1000
 MAX_PAGE = 2**31 - 1  # ASP.NET Core binds page to a 32-bit int
@@ -63,3 +65,20 @@ class Query:
             self.integer("page", 1, 1, MAX_PAGE),
             self.integer("pageSize", 100, 1, MAX_PAGE_SIZE),
         )
+
+
+def message_query(query: Query, account_id: str | None) -> MessageQuery:
+    """The message filters shared by ``GET /v1/Sms`` and ``GET /_mock/messages``."""
+    to = query.text("to")
+    page, page_size = query.paging()
+    return MessageQuery(
+        account_id=account_id,
+        batch_reference=query.text("batchReference"),
+        client_reference=query.text("clientReference"),
+        # A number that cannot be valid matches nothing, rather than failing the list.
+        to=(normalize_phone(to) or to) if to is not None else None,
+        status=query.status("deliveryStatus"),
+        is_test=query.boolean("isTest"),
+        page=page,
+        page_size=page_size,
+    )

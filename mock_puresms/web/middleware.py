@@ -9,7 +9,7 @@ import random
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mock_puresms.api.problems import problem_response
+from mock_puresms.web.problems import problem_response
 
 log = logging.getLogger("mock_puresms")
 

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 from starlette.requests import ClientDisconnect, Request
 
-from mock_puresms.api.problems import ProblemError, field_error
+from mock_puresms.web.problems import ProblemError, field_error
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
 

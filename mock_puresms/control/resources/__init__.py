@@ -1,0 +1,1 @@
+"""The control surface's resources, one module each; ``control.routes`` mounts them."""

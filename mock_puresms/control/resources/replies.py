@@ -1,0 +1,45 @@
+"""``/_mock/replies``: a phone answers, as if by SMS."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mock_puresms.control.resources._shared import account_named, json_object
+from mock_puresms.domain.phones import normalize_phone
+from mock_puresms.web.context import mock_of
+from mock_puresms.web.problems import field_error, validation_error
+from mock_puresms.web.render import reply_json
+from mock_puresms.web.responses import json_response
+
+
+async def inject_reply(request: Request) -> Response:
+    mock = mock_of(request)
+    body = await json_object(request)
+    errors: dict[str, list[str]] = {}
+    phone_raw, sender, content = body.get("from"), body.get("to"), body.get("content")
+    phone = normalize_phone(phone_raw) if isinstance(phone_raw, str) else None
+    if phone is None:
+        errors["from"] = ["'from' must be the phone: 7 to 15 digits, optionally prefixed by '+'."]
+    if not isinstance(sender, str) or not sender:
+        errors["to"] = ["'to' must be the sender the phone answers (the message's 'from')."]
+    if not isinstance(content, str) or not content:
+        errors["content"] = ["'content' is required."]
+    ident = body.get("account")
+    if ident is not None and not isinstance(ident, str):
+        errors["account"] = ["'account' must be an account id or name."]
+    if errors:
+        raise validation_error(errors)
+    assert isinstance(sender, str) and isinstance(content, str) and phone is not None
+    if isinstance(ident, str):
+        account_id = (await account_named(mock, ident)).id
+    else:
+        found = await mock.last_sender_account(phone, sender)
+        if found is None:
+            raise field_error(
+                "account",
+                f"No account has sent to {phone} from '{sender}'; name the 'account'.",
+            )
+        account_id = found
+    reply = await mock.receive_reply(account_id, phone, sender, content)
+    return json_response({**reply_json(reply), "account": account_id})

@@ -1,0 +1,414 @@
+"""The façade of the mock's core: everything a surface (v1 API, control surface, inbox,
+CLI) may ask of the mock, and nothing else.
+
+Surfaces call ``Mock`` and never reach below it: the domain services, the simulation,
+the webhook dispatcher and the store are its private parts, wired by the composition
+root (``mock_puresms.app``). At this layer there is no HTTP: arguments are domain values
+that a surface has already parsed, and answers are domain objects it renders.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from mock_puresms.domain.accounts import Account, AccountDirectory, WebhookSettings
+from mock_puresms.domain.contacts import Contact, ContactDraft, ContactService, ImportResult
+from mock_puresms.domain.deliveries import Delivery
+from mock_puresms.domain.errors import NotFound
+from mock_puresms.domain.events import EventBus, StateReset, Subscriber
+from mock_puresms.domain.groups import Group, GroupService
+from mock_puresms.domain.inbound import ReplyService
+from mock_puresms.domain.messages import BatchSummary, Message
+from mock_puresms.domain.replies import Reply
+from mock_puresms.domain.sending import MessageService, Outbound
+from mock_puresms.domain.statuses import DeliveryStatus
+from mock_puresms.domain.tokens import IssuedToken, TokenService
+from mock_puresms.simulation.clock import Clock, VirtualClock
+from mock_puresms.simulation.engine import SimulationEngine
+from mock_puresms.simulation.scenarios import (
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    parse_scenario,
+    shipped_scenarios,
+)
+from mock_puresms.simulation.scheduler import ClockNotVirtual, Scheduler
+from mock_puresms.storage.base import (
+    ContactQuery,
+    GroupQuery,
+    MessageQuery,
+    Page,
+    ReplyQuery,
+    Store,
+)
+from mock_puresms.webhooks.dispatcher import WebhookDispatcher
+
+# Errors a surface answers: re-exported so that surfaces import nothing below the façade.
+__all__ = [
+    "ClockInfo",
+    "ClockNotVirtual",
+    "CoreParts",
+    "Mock",
+    "Retention",
+    "ScenarioError",
+    "shipped_scenario_names",
+]
+
+log = logging.getLogger("mock_puresms")
+
+# How often (wall time) retention runs; also after every advance of a virtual clock.
+PRUNE_INTERVAL_SECONDS = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """``--retention`` (in mock milliseconds) and ``--max-messages``; ``None`` is no limit."""
+
+    max_age_ms: int | None = None
+    max_messages: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.max_age_ms is not None or self.max_messages is not None
+
+
+@dataclass(frozen=True, slots=True)
+class ClockInfo:
+    mode: str  # "real" or "virtual"
+    now: int  # mock milliseconds since the epoch
+    time_scale: float
+
+
+@dataclass(slots=True)
+class CoreParts:
+    """What the composition root wires together; the façade's private parts."""
+
+    store: Store
+    events: EventBus
+    clock: Clock
+    scheduler: Scheduler
+    accounts: AccountDirectory
+    messages: MessageService
+    replies: ReplyService
+    engine: SimulationEngine
+    webhooks: WebhookDispatcher
+    contacts: ContactService
+    groups: GroupService
+    tokens: TokenService
+
+
+class Mock:
+    """One mock's state and behaviour; one per app, so servers never share state."""
+
+    def __init__(self, parts: CoreParts, retention: Retention = Retention()) -> None:
+        self._parts = parts
+        self._store = parts.store
+        self._retention = retention
+        self._pruner: asyncio.Task[None] | None = None
+
+    # ---- life cycle --------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load what a durable store kept and carry on from there; start the clock."""
+        parts = self._parts
+        recovered = await self._store.open()
+        if isinstance(parts.clock, VirtualClock):
+            if recovered.clock is not None:
+                parts.clock.resume_at(recovered.clock)
+            # Saved now, so a crash before the first advance still resumes here.
+            await self._store.save_clock(parts.clock.now())
+        parts.engine.resume(recovered.in_flight)
+        parts.engine.resume_replies(recovered.in_flight)
+        parts.webhooks.resume(recovered.receipts, recovered.deliveries)
+        parts.scheduler.start()
+        if self._retention.active:
+            await self.prune()
+            self._pruner = asyncio.get_running_loop().create_task(self._prune_periodically())
+
+    async def stop(self) -> None:
+        if self._pruner is not None:
+            self._pruner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pruner
+            self._pruner = None
+        await self._parts.scheduler.stop()
+        await self._parts.webhooks.close()
+        if isinstance(self._parts.clock, VirtualClock):
+            await self._store.save_clock(self._parts.clock.now())
+        await self._store.close()
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Be told of every domain event (synchronously: record or schedule, never block);
+        returns a function that unsubscribes."""
+        return self._parts.events.subscribe(subscriber)
+
+    async def reset(self, account_id: str | None = None) -> None:
+        """Forget state (of one account, or all); configuration and scenario stay."""
+        parts = self._parts
+        await self._store.reset(account_id)
+        parts.webhooks.reset(account_id)
+        if account_id is None:
+            parts.scheduler.clear()
+            parts.engine.reset()
+        else:
+            parts.engine.forget_account(account_id)
+        parts.events.publish(StateReset(account_id))
+
+    async def prune(self) -> int:
+        """Apply ``--retention`` and ``--max-messages``; returns the messages removed."""
+        if not self._retention.active:
+            return 0
+        max_age = self._retention.max_age_ms
+        cutoff = self._parts.clock.now() - max_age if max_age is not None else None
+        removed = await self._store.prune(cutoff, self._retention.max_messages)
+        if cutoff is not None:
+            await self._store.delete_deliveries(self._parts.webhooks.prune(cutoff))
+        return removed
+
+    async def _prune_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(PRUNE_INTERVAL_SECONDS)
+            try:
+                await self.prune()
+            except Exception:
+                log.exception("pruning old messages failed")
+
+    # ---- clock and scenario ------------------------------------------------------------
+
+    def now(self) -> int:
+        """Mock time, in milliseconds since the epoch."""
+        return self._parts.clock.now()
+
+    def clock(self) -> ClockInfo:
+        clock = self._parts.clock
+        return ClockInfo(clock.mode, clock.now(), clock.time_scale)
+
+    async def advance(self, milliseconds: int) -> None:
+        """Move the virtual clock (``ClockNotVirtual`` on a real one) and remember it."""
+        await self._parts.scheduler.advance(milliseconds)
+        await self._store.save_clock(self._parts.clock.now())
+        await self.prune()
+
+    @property
+    def scenario(self) -> Scenario:
+        return self._parts.engine.scenario
+
+    def use_scenario(self, scenario: Scenario) -> None:
+        """Make ``scenario`` decide the fate of messages sent from now on."""
+        self._parts.engine.use_scenario(scenario)
+
+    def use_shipped_scenario(self, name: str) -> Scenario:
+        """Make a shipped scenario active; ``KeyError`` for an unknown name."""
+        scenario = _shipped(name)
+        self._parts.engine.use_scenario(scenario)
+        return scenario
+
+    def use_scenario_text(self, text: str) -> Scenario:
+        """Make a scenario written in YAML or JSON active; ``ScenarioError`` when it is
+        invalid (the active scenario then stays)."""
+        scenario = _parsed(text)
+        self._parts.engine.use_scenario(scenario)
+        return scenario
+
+    async def reset_to(self, account_id: str | None, scenario_name: str) -> None:
+        """``reset``, then a shipped scenario active (the pytest plugin's per-test reset,
+        in one request); ``KeyError`` for an unknown name, before anything is reset."""
+        scenario = _shipped(scenario_name)
+        await self.reset(account_id)
+        active = self._parts.engine.scenario
+        if active is scenario or (active.name, active.source) == (scenario.name, scenario.source):
+            return  # a reset has already reseeded it
+        self._parts.engine.use_scenario(scenario)
+
+    # ---- accounts and credentials ------------------------------------------------------
+
+    async def account(self, account_id: str) -> Account:
+        return await self._parts.accounts.get(account_id)
+
+    async def find_account(self, ident: str) -> Account | None:
+        """The account with this id or configured name."""
+        return await self._parts.accounts.by_id_or_name(ident)
+
+    async def account_for_api_key(self, key: str) -> Account | None:
+        return await self._parts.accounts.by_api_key(key)
+
+    async def account_for_client(self, client_id: str, secret: str) -> Account | None:
+        """The account of OAuth client credentials."""
+        return await self._parts.accounts.by_client(client_id, secret)
+
+    async def account_for_token(self, token: str) -> Account | None:
+        """The account an unexpired access token was issued to."""
+        account_id = await self._parts.tokens.account_of(token)
+        return await self._parts.accounts.get(account_id) if account_id is not None else None
+
+    async def issue_token(self, account: Account) -> IssuedToken:
+        return await self._parts.tokens.issue(account.id)
+
+    async def set_webhooks(self, account: Account, webhooks: WebhookSettings) -> None:
+        account.webhooks = webhooks
+        await self._store.save_account(account)
+
+    # ---- messages ----------------------------------------------------------------------
+
+    async def send(
+        self,
+        account: Account,
+        outbound: Outbound,
+        *,
+        is_test: bool,
+        batch_reference: str | None = None,
+        send_at: int | None = None,
+    ) -> list[Message]:
+        """Create one message per outbound item, all or none (``InsufficientCredits``)."""
+        return await self._parts.messages.send(
+            account, outbound, is_test=is_test, batch_reference=batch_reference, send_at=send_at
+        )
+
+    async def message(self, account_id: str, reference: str) -> Message:
+        """The account's message; ``NotFound`` otherwise."""
+        return await self._parts.messages.get(account_id, reference)
+
+    async def find_message(self, reference: str) -> Message | None:
+        """A message of any account."""
+        return await self._store.get_message(reference)
+
+    async def messages(self, query: MessageQuery) -> Page[Message]:
+        return await self._store.query_messages(query)
+
+    async def batch_summary(self, account_id: str, batch_reference: str) -> BatchSummary:
+        summary = await self._store.batch_summary(account_id, batch_reference)
+        if summary is None:
+            raise NotFound(f"No batch with reference '{batch_reference}'.")
+        return summary
+
+    async def cancel(self, account_id: str, reference: str) -> Message:
+        """A scheduled message becomes ``Deleted``; ``Conflict`` for any other."""
+        return await self._parts.messages.cancel(account_id, reference)
+
+    async def cancel_batch(self, account_id: str, batch_reference: str) -> int:
+        """Cancel what is still scheduled in a batch; returns how many."""
+        return await self._parts.messages.cancel_batch(account_id, batch_reference)
+
+    async def force_status(self, reference: str, status: DeliveryStatus) -> Message:
+        """Move a message (of any account) on now, dropping its script.
+
+        ``NotFound``, or ``Conflict`` when its status is final.
+        """
+        message = await self._store.get_message(reference)
+        if message is None:
+            raise NotFound(f"No message with reference '{reference}'.")
+        await self._parts.messages.change_status(message, status, self._parts.clock.now())
+        return message
+
+    # ---- replies -----------------------------------------------------------------------
+
+    async def replies(self, query: ReplyQuery) -> Page[Reply]:
+        return await self._store.query_replies(query)
+
+    async def reply(self, account_id: str, reference: str) -> Reply:
+        """The account's reply; ``NotFound`` otherwise."""
+        reply = await self._store.get_reply(reference)
+        if reply is None or reply.account_id != account_id:
+            raise NotFound(f"No reply with reference '{reference}'.")
+        return reply
+
+    async def last_sender_account(self, phone: str, sender: str) -> str | None:
+        """The account that last sent to ``phone`` from ``sender``, across accounts."""
+        return await self._store.latest_sender_account(phone, sender)
+
+    async def receive_reply(self, account_id: str, phone: str, sender: str, content: str) -> Reply:
+        """The phone ``phone`` answers ``sender`` now, as if by SMS."""
+        return await self._parts.replies.receive(
+            account_id, phone, sender, content, self._parts.clock.now()
+        )
+
+    # ---- contacts and groups -----------------------------------------------------------
+
+    async def contact(self, account_id: str, contact_id: str) -> Contact:
+        return await self._parts.contacts.get(account_id, contact_id)
+
+    async def contacts(self, query: ContactQuery) -> Page[Contact]:
+        return await self._store.query_contacts(query)
+
+    async def create_contact(self, account_id: str, draft: ContactDraft) -> Contact:
+        return await self._parts.contacts.create(account_id, draft)
+
+    async def replace_contact(
+        self, account_id: str, contact_id: str, draft: ContactDraft
+    ) -> Contact:
+        return await self._parts.contacts.replace(account_id, contact_id, draft)
+
+    async def delete_contact(self, account_id: str, contact_id: str) -> None:
+        await self._parts.contacts.delete(account_id, contact_id)
+
+    async def import_contacts(
+        self, account_id: str, drafts: Sequence[ContactDraft]
+    ) -> ImportResult:
+        return await self._parts.contacts.import_contacts(account_id, drafts)
+
+    async def group(self, account_id: str, group_id: str) -> Group:
+        return await self._parts.groups.get(account_id, group_id)
+
+    async def groups(self, query: GroupQuery) -> Page[Group]:
+        return await self._store.query_groups(query)
+
+    async def create_group(self, account_id: str, name: str) -> Group:
+        return await self._parts.groups.create(account_id, name)
+
+    async def rename_group(self, account_id: str, group_id: str, name: str) -> Group:
+        return await self._parts.groups.rename(account_id, group_id, name)
+
+    async def delete_group(self, account_id: str, group_id: str) -> None:
+        await self._parts.groups.delete(account_id, group_id)
+
+    async def add_to_group(
+        self, account_id: str, group_id: str, contact_ids: Sequence[str]
+    ) -> Group:
+        return await self._parts.groups.add_contacts(account_id, group_id, contact_ids)
+
+    async def remove_from_group(self, account_id: str, group_id: str, contact_id: str) -> Group:
+        return await self._parts.groups.remove_contact(account_id, group_id, contact_id)
+
+    async def group_members(self, account_id: str, group_id: str) -> list[Contact]:
+        return await self._parts.groups.members(account_id, group_id)
+
+    # ---- webhooks ----------------------------------------------------------------------
+
+    def deliveries(
+        self, url: str | None = None, state: str | None = None, account_id: str | None = None
+    ) -> Iterable[Delivery]:
+        """Webhook deliveries, newest first, filtered by URL, state and account."""
+        return self._parts.webhooks.deliveries(url, state, account_id)
+
+
+def shipped_scenario_names() -> tuple[str, ...]:
+    """The names of the scenarios shipped with the package."""
+    return _shipped_names()
+
+
+@lru_cache(maxsize=1)
+def _shipped_names() -> tuple[str, ...]:
+    return tuple(shipped.name for shipped in shipped_scenarios())
+
+
+@lru_cache(maxsize=16)
+def _shipped_scenario(name: str) -> Scenario:
+    """A shipped scenario, parsed once per process (scenarios are immutable)."""
+    return load_scenario(name)
+
+
+def _shipped(name: str) -> Scenario:
+    if name not in _shipped_names():
+        raise KeyError(name)
+    return _shipped_scenario(name)
+
+
+@lru_cache(maxsize=8)
+def _parsed(text: str) -> Scenario:
+    """A scenario from text; the plugin PUTs the same file before every test."""
+    return parse_scenario(text, source_name="<request body>")
