@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 from mock_puresms import Settings, create_app
 from mock_puresms.app import runtime_for
 from mock_puresms.runtime import Runtime
-from mock_puresms.server_thread import ServerThread
+from mock_puresms.testing.server_thread import ServerThread
 
 API_KEY = "test-key"
 

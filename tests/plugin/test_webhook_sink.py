@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from mock_puresms import DeliveryStatus
-from mock_puresms.webhook_sink import SinkServer, WebhookSink
+from mock_puresms.testing.webhook_sink import SinkServer, WebhookSink
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from webhook_receiver import Receiver, closed_port_url, deliveries, set_webhooks
 
-from mock_puresms.server_thread import ServerThread
+from mock_puresms.testing.server_thread import ServerThread
 
 if TYPE_CHECKING:
     from conftest import Mock
