@@ -7,10 +7,11 @@ fraction of a millisecond, which is what lets the pytest plugin reset the mock b
 every test. Nothing here imports the server.
 
 Why not httpx (a dependency already): measured by ``benchmarks/bench_control_transport.py``
-(the plugin's per-test reset against its in-process server, alternating in one run, 40
-rounds of 200), an ``httpx.Client`` pool made each reset 1.75 ms slower (median of the
-per-round differences; 1.33 ms here against 3.12 ms with httpx) and cost 0.48 ms more
-CPU in the calling thread: over the 0.5 ms the redesign allowed.
+(the plugin's per-test reset against its in-process server, the two alternating in one
+run, 40 rounds of 200 resets), an ``httpx.Client`` pool made each reset 1.8 to 2.9 ms
+slower over three runs (median per-round differences; e.g. 1.33 ms here against
+3.12 ms), with 0.5 to 1.0 ms more CPU in the calling thread: over the 0.5 ms the
+redesign allowed.
 """
 
 from __future__ import annotations
