@@ -29,7 +29,7 @@ from pathlib import Path
 _STARTUP = """
 import time
 started = time.perf_counter()
-import mock_puresms.pytest_plugin as plugin
+import mock_puresms.testing.pytest_plugin as plugin
 imported = time.perf_counter()
 server = plugin.PureSMSServer.start("127.0.0.1", 0, plugin.ScenarioChoice(name="default"))
 up = time.perf_counter()
@@ -55,7 +55,7 @@ def fixture_loop(tests: int, rounds: int) -> float:
     """Seconds the fixture's per-test work takes ``tests`` times (best of rounds)."""
     import secrets
 
-    from mock_puresms.pytest_plugin import PureSMSServer, ScenarioChoice
+    from mock_puresms.testing.pytest_plugin import PureSMSServer, ScenarioChoice
 
     default = ScenarioChoice(name="default")
     server = PureSMSServer.start("127.0.0.1", 0, default)

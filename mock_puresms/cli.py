@@ -67,7 +67,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from mock_puresms.app import create_app, mock_for
-    from mock_puresms.server_thread import MockServer
+    from mock_puresms.server import MockServer
     from mock_puresms.settings import ConfigError, Settings
     from mock_puresms.simulation.scenarios import ScenarioError
     from mock_puresms.storage.migrations import SchemaTooNew

@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 from mock_puresms import Settings, create_app
 from mock_puresms.app import mock_for
 from mock_puresms.core import Mock as CoreMock
-from mock_puresms.server_thread import ServerThread
+from mock_puresms.testing.server_thread import ServerThread
 
 API_KEY = "test-key"
 

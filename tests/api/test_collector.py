@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 
 from mock_puresms import collector
 from mock_puresms.app import mock_for
-from mock_puresms.server_thread import ServerThread
+from mock_puresms.testing.server_thread import ServerThread
 
 if TYPE_CHECKING:
     from conftest import Mock

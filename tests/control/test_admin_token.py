@@ -10,7 +10,7 @@ import pytest
 from starlette.routing import Route
 
 from mock_puresms.control.routes import control_routes
-from mock_puresms.server_thread import ServerThread
+from mock_puresms.testing.server_thread import ServerThread
 
 TOKEN = "s3cret-admin"
 

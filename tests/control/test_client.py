@@ -13,10 +13,10 @@ import httpx
 import pytest
 
 from mock_puresms import DeliveryStatus
-from mock_puresms.control.client import ControlClient, MockPureSMSError, Transport
 from mock_puresms.control.models import Message, Reply, WebhookDelivery
-from mock_puresms.server_thread import ServerThread
 from mock_puresms.settings import Settings
+from mock_puresms.testing.client import ControlClient, MockPureSMSError, Transport
+from mock_puresms.testing.server_thread import ServerThread
 
 KEY = "client-key"
 

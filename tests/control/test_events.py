@@ -15,7 +15,7 @@ import pytest
 
 from mock_puresms.app import control_for
 from mock_puresms.control.events import EventStreams
-from mock_puresms.server_thread import ServerThread
+from mock_puresms.testing.server_thread import ServerThread
 
 HEADERS = {"X-API-Key": "events-key"}
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from mock_puresms.app import control_for
-from mock_puresms.server_thread import ServerThread
+from mock_puresms.testing.server_thread import ServerThread
 
 HEADERS = {"X-API-Key": "wait-key"}
 

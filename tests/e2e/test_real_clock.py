@@ -8,7 +8,7 @@ from collections.abc import Callable
 import httpx
 
 from mock_puresms.domain.timestamps import parse_iso
-from mock_puresms.server_thread import ServerThread
+from mock_puresms.testing.server_thread import ServerThread
 
 HEADERS = {"X-API-Key": "e2e-key"}
 

@@ -28,12 +28,12 @@ import httpx
 import orjson
 import pytest
 from starlette.testclient import TestClient
-from webhook_receiver import Receiver
 
 from mock_puresms import Settings, create_app
 from mock_puresms.domain.accounts import open_mode_account_id
 from mock_puresms.domain.timestamps import format_ms, parse_iso
 from mock_puresms.storage.migrations import MIGRATIONS, migrate
+from mock_puresms.testing.webhook_sink import SinkServer
 
 START_TIMEOUT = 30.0
 KEY = "restart-key"
@@ -195,7 +195,8 @@ def test_everything_acknowledged_survives_a_restart_and_carries_on(
     config = tmp_path / "config.yaml"
     config.write_text(CONFIG)
     args = ("--clock", "virtual", "--config", str(config))
-    receiver = Receiver()
+    sinks = SinkServer()
+    receiver = sinks.sink(at_root=True)
     try:
         first = launch(db, *args)
         with first.client(ACME) as client:
@@ -334,7 +335,7 @@ def test_everything_acknowledged_survives_a_restart_and_carries_on(
             assert ok(client.get("/v1/Account"))["credits"] == 1000 - 10
         assert second.stop(signal.SIGTERM) == -signal.SIGTERM
     finally:
-        receiver.close()
+        sinks.close()
 
     # The file was written by this version (it carries its schema version) and opened again.
     with contextlib.closing(sqlite3.connect(db)) as connection:
@@ -433,7 +434,8 @@ def test_pending_webhooks_resume_with_their_attempts_after_a_kill(
     config = tmp_path / "config.yaml"
     config.write_text("webhooks: {batchWindow: 250ms, firstRetry: 1s, maxInterval: 1m}\n")
     args = ("--clock", "virtual", "--config", str(config))
-    receiver = Receiver()
+    sinks = SinkServer()
+    receiver = sinks.sink(at_root=True)
     try:
         receiver.respond_with(500, times=2)
         first = launch(db, *args)
@@ -487,7 +489,7 @@ def test_pending_webhooks_resume_with_their_attempts_after_a_kill(
         assert [d["state"] for d in deliveries] == ["delivered", "delivered"]
         second.stop(signal.SIGTERM)
     finally:
-        receiver.close()
+        sinks.close()
 
 
 # ------------------------------------------------------------------------ real clock
@@ -508,7 +510,8 @@ def test_real_clock_steps_that_fell_due_while_down_happen_at_once_after_a_restar
     scenario = tmp_path / "steps.yaml"
     scenario.write_text(STEPS_SCENARIO)
     args = ("--clock", "real", "--time-scale", "10", "--scenario", str(scenario))
-    receiver = Receiver()
+    sinks = SinkServer()
+    receiver = sinks.sink(at_root=True)
     try:
         first = launch(db, *args)
         with first.client() as client:
@@ -532,7 +535,7 @@ def test_real_clock_steps_that_fell_due_while_down_happen_at_once_after_a_restar
                 if message["deliveryStatusName"] == "Delivered" or waited > 5:
                     break
                 time.sleep(0.02)
-            receiver.wait_for(2)
+            receiver.wait_for_requests(2)
         # Due before the server was up again: run as soon as its scheduler starts.
         assert waited < 1, f"Delivered {waited:.2f} s after the restart"
         assert offsets(message, created) == [
@@ -548,7 +551,7 @@ def test_real_clock_steps_that_fell_due_while_down_happen_at_once_after_a_restar
         assert list(received.values()) == [[1], [2]]
         second.stop(signal.SIGTERM)
     finally:
-        receiver.close()
+        sinks.close()
 
 
 # --------------------------------------------------------------------------- schema
@@ -613,7 +616,8 @@ def test_virtual_clock_stands_where_it_was_after_a_crash_before_any_advance(
 
 def test_finished_deliveries_are_listed_as_they_were_after_a_restart(tmp_path: Path) -> None:
     db = tmp_path / "mock.db"
-    with Receiver() as receiver:
+    with SinkServer() as sinks:
+        receiver = sinks.sink(at_root=True)
         with in_process(db) as first:
             body = {"deliveryReceiptUrl": receiver.url, "replyUrl": None, "secret": None}
             ok(first.put("/v1/Account/Webhooks", json=body))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from mock_puresms.server_thread import ServerThread
+from mock_puresms.testing.server_thread import ServerThread
 
 SEED_PHP = Path(__file__).with_name("seed_send.php")
 

@@ -15,8 +15,8 @@ import httpcore  # noqa: F401
 import httpx  # noqa: F401
 
 import mock_puresms.app
-import mock_puresms.control.client
-import mock_puresms.server_thread
 import mock_puresms.simulation.scenarios
-import mock_puresms.webhook_sink
+import mock_puresms.testing.client
+import mock_puresms.testing.server_thread
+import mock_puresms.testing.webhook_sink
 import mock_puresms.webhooks.sender  # noqa: F401

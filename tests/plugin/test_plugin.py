@@ -344,7 +344,7 @@ def test_the_entry_point_loads_the_plugin_without_importing_the_server(
 
         def test_plugin_is_loaded(pytestconfig):
             assert pytestconfig.pluginmanager.has_plugin("puresms")
-            assert "mock_puresms.pytest_plugin" in sys.modules
+            assert "mock_puresms.testing.pytest_plugin" in sys.modules
             assert "mock_puresms.app" not in sys.modules
             assert "uvicorn" not in sys.modules
         """

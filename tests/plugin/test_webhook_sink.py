@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from mock_puresms import DeliveryStatus
-from mock_puresms.webhook_sink import SinkServer, WebhookSink
+from mock_puresms.testing.webhook_sink import SinkServer, WebhookSink
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +132,66 @@ def test_assert_receipt_lists_what_arrived(sink: WebhookSink, http: httpx.Client
         "for M1 it got Enroute; all receipts: M1 Enroute, M2 Delivered"
     )
     assert "it got no receipt for M3; all receipts: M1 Enroute, M2 Delivered" in str(unknown.value)
+
+
+def test_respond_in_turn_and_a_delay_script_the_answers(
+    sink: WebhookSink, http: httpx.Client
+) -> None:
+    sink.respond_in_turn(500, 201)
+    sink.respond_with(502, delay=0.2)
+
+    started = time.monotonic()
+    statuses = [http.post(sink.url).status_code for _ in range(4)]
+
+    assert statuses == [500, 201, 502, 200]
+    assert time.monotonic() - started >= 0.2
+    assert [r.ok for r in sink.requests] == [False, False, False, True]
+
+
+def test_posts_and_receipts_filter_by_url_and_answer(sink: WebhookSink, http: httpx.Client) -> None:
+    sink.respond_with(500)
+    http.post(sink.url_for("/a"), json=[receipt("M1", 1)])
+    http.post(sink.url_for("/a"), json=[receipt("M1", 1)])
+    http.post(sink.url_for("/b"), json=[receipt("M2", 2)])
+    http.get(sink.url_for("/a"))
+
+    assert [r.json for r in sink.posts("/b")] == [[receipt("M2", 2)]]
+    assert len(sink.posts()) == 3 and len(sink.posts("/a")) == 2
+    assert sink.raw_receipts("/a") == [receipt("M1", 1)] * 2
+    assert [r.reference for r in sink.receipts(ok_only=True)] == ["M1", "M2"]
+    assert sink.raw_receipts("/a", ok_only=True) == [receipt("M1", 1)]
+
+
+def test_peak_concurrency_counts_requests_answered_at_once(sink: WebhookSink) -> None:
+    sink.respond_with(200, times=3, delay=0.3)
+
+    def post(suffix: str) -> None:
+        with httpx.Client(trust_env=False) as client:
+            client.post(sink.url_for(suffix))
+
+    threads = [threading.Thread(target=post, args=(s,)) for s in ("/a", "/a", "/b")]
+    for thread in threads:
+        thread.start()
+    assert len(sink.wait_for_requests(3, timeout=5)) == 3
+    for thread in threads:
+        thread.join()
+
+    assert (sink.peak_concurrency(), sink.peak_concurrency("/a")) == (3, 2)
+    with pytest.raises(AssertionError, match="received 3 request"):
+        sink.wait_for_requests(4, timeout=0.05)
+
+
+def test_a_closed_root_sink_refuses_even_kept_alive_connections() -> None:
+    server = SinkServer()
+    sink = server.sink(at_root=True)
+    with httpx.Client(trust_env=False) as client:
+        assert client.post(sink.url_for("/r")).status_code == 200
+        assert [r.path for r in sink.requests] == ["/r"]
+        with pytest.raises(ValueError, match="root sink already"):
+            server.sink(at_root=True)
+
+        server.close()
+
+        with pytest.raises(httpx.TransportError):
+            client.post(sink.url_for("/r"))
+    assert len(sink.requests) == 1

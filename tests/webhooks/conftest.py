@@ -7,17 +7,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from webhook_receiver import Receiver
+
+from mock_puresms.testing.webhook_sink import SinkServer, WebhookSink
 
 if TYPE_CHECKING:
     from conftest import Mock
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    """A webhook receiver on a loopback port answering 200; shut down after the test."""
-    with Receiver() as running:
-        yield running
+def receiver() -> Iterator[WebhookSink]:
+    """A webhook receiver on a loopback port of its own (at its root) answering 200; the
+    port is closed after the test."""
+    with SinkServer() as server:
+        yield server.sink(at_root=True)
 
 
 @pytest.fixture

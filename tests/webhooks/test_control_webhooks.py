@@ -10,9 +10,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from webhook_receiver import Receiver, closed_port_url, deliveries, set_webhooks
+from webhook_helpers import closed_port_url, deliveries, set_webhooks
 
-from mock_puresms.server_thread import ServerThread
+from mock_puresms.testing.server_thread import ServerThread
+from mock_puresms.testing.webhook_sink import WebhookSink
 
 if TYPE_CHECKING:
     from conftest import Mock
@@ -46,7 +47,7 @@ def account_id(mock: Mock, key: str | None = None) -> str:
 
 
 def test_listing_has_the_documented_shape_for_receipts_and_replies(
-    mock: Mock, receiver: Receiver
+    mock: Mock, receiver: WebhookSink
 ) -> None:
     set_webhooks(mock, receipts=receiver.url_for("/r"), replies=receiver.url_for("/replies"))
     sent = mock.send()
@@ -83,7 +84,7 @@ def test_listing_has_the_documented_shape_for_receipts_and_replies(
     assert reply["body"] == receiver.posts("/replies")[0].json
 
 
-def test_listing_filters_by_url(mock: Mock, receiver: Receiver) -> None:
+def test_listing_filters_by_url(mock: Mock, receiver: WebhookSink) -> None:
     mock.send(deliveryReceiptUrl=receiver.url_for("/a"))
     mock.send(deliveryReceiptUrl=receiver.url_for("/b"), to="447700900101")
     mock.advance(4)
@@ -95,7 +96,7 @@ def test_listing_filters_by_url(mock: Mock, receiver: Receiver) -> None:
     assert deliveries(mock, url=receiver.url_for("/nowhere")) == []
 
 
-def test_listing_filters_by_state(configured: Callable[..., Mock], receiver: Receiver) -> None:
+def test_listing_filters_by_state(configured: Callable[..., Mock], receiver: WebhookSink) -> None:
     mock = configured("webhooks: {maxAge: 5s}\n")
     mock.send(deliveryReceiptUrl=receiver.url_for("/ok"))
     mock.send(deliveryReceiptUrl=closed_port_url(), to="447700900101")
@@ -113,7 +114,7 @@ def test_listing_filters_by_state(configured: Callable[..., Mock], receiver: Rec
     assert "state" in response.json()["errors"]
 
 
-def test_listing_pages_newest_first(mock: Mock, receiver: Receiver) -> None:
+def test_listing_pages_newest_first(mock: Mock, receiver: WebhookSink) -> None:
     set_webhooks(mock, replies=receiver.url_for("/replies"))
     mock.send()
     for n in range(5):
@@ -133,7 +134,9 @@ def test_listing_pages_newest_first(mock: Mock, receiver: Receiver) -> None:
         assert response.status_code == 400
 
 
-def test_reset_forgets_deliveries_and_stops_their_retries(mock: Mock, receiver: Receiver) -> None:
+def test_reset_forgets_deliveries_and_stops_their_retries(
+    mock: Mock, receiver: WebhookSink
+) -> None:
     set_webhooks(mock, receipts=receiver.url_for("/r"))
     mock.send()
     receiver.respond_with(500, times=1000)
@@ -151,10 +154,10 @@ def test_reset_forgets_deliveries_and_stops_their_retries(mock: Mock, receiver: 
     set_webhooks(mock, receipts=receiver.url_for("/r"))
     mock.send()
     mock.advance(4)
-    assert [r["deliveryStatus"] for r in receiver.receipts()] == [1, 2]
+    assert [r["deliveryStatus"] for r in receiver.raw_receipts()] == [1, 2]
 
 
-def test_reset_of_one_account_stops_only_its_retries(mock: Mock, receiver: Receiver) -> None:
+def test_reset_of_one_account_stops_only_its_retries(mock: Mock, receiver: WebhookSink) -> None:
     set_webhooks(mock, receipts=receiver.url_for("/gone"), key="key-gone")
     set_webhooks(mock, receipts=receiver.url_for("/kept"), key="key-kept")
     mock.send(key="key-gone")
@@ -166,7 +169,7 @@ def test_reset_of_one_account_stops_only_its_retries(mock: Mock, receiver: Recei
     mock.advance(60)
 
     assert len(receiver.posts("/gone")) == 1
-    assert [(p.json[0]["deliveryStatus"], p.answered) for p in receiver.posts("/kept")] == [
+    assert [(p.json[0]["deliveryStatus"], p.status) for p in receiver.posts("/kept")] == [
         (1, 500),
         (1, 200),
         (2, 200),
@@ -175,7 +178,7 @@ def test_reset_of_one_account_stops_only_its_retries(mock: Mock, receiver: Recei
 
 
 def test_end_to_end_advance_answers_after_due_posts_were_attempted(
-    live_server: Callable[..., ServerThread], receiver: Receiver
+    live_server: Callable[..., ServerThread], receiver: WebhookSink
 ) -> None:
     server = live_server(clock="virtual")
     headers = {"X-API-Key": "e2e-key"}
@@ -198,9 +201,9 @@ def test_end_to_end_advance_answers_after_due_posts_were_attempted(
         started = time.monotonic()
         advance(0.1)
         assert time.monotonic() - started >= 0.4
-        assert [r["deliveryStatus"] for r in receiver.receipts()] == [1]
+        assert [r["deliveryStatus"] for r in receiver.raw_receipts()] == [1]
         advance(2)
-        assert receiver.receipts() == [
+        assert receiver.raw_receipts() == [
             {
                 "reference": sent["reference"],
                 "clientReference": None,

@@ -9,15 +9,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from webhook_receiver import (
-    Receiver,
-    attempt_offsets,
-    closed_port_url,
-    deliveries,
-    set_webhooks,
-    use_scenario,
-)
+from webhook_helpers import attempt_offsets, closed_port_url, deliveries, set_webhooks, use_scenario
 
+from mock_puresms.testing.webhook_sink import WebhookSink
 from mock_puresms.webhooks import dispatcher
 
 if TYPE_CHECKING:
@@ -26,10 +20,10 @@ if TYPE_CHECKING:
 ENROUTE, DELIVERED = 1, 2
 
 
-def first_received_statuses(receiver: Receiver) -> dict[str, list[int]]:
+def first_received_statuses(receiver: WebhookSink) -> dict[str, list[int]]:
     """Per reference, the statuses in the order the receiver first accepted each (200)."""
     seen: dict[str, list[int]] = {}
-    for receipt in receiver.receipts(ok_only=True):
+    for receipt in receiver.raw_receipts(ok_only=True):
         statuses = seen.setdefault(receipt["reference"], [])
         if receipt["deliveryStatus"] not in statuses:
             statuses.append(receipt["deliveryStatus"])
@@ -42,7 +36,7 @@ def delivery_with(items: list[dict[str, Any]], status: int) -> dict[str, Any]:
 
 
 def test_later_receipt_waits_while_an_earlier_one_is_retried(
-    configured: Callable[..., Mock], receiver: Receiver
+    configured: Callable[..., Mock], receiver: WebhookSink
 ) -> None:
     """Enroute fails at 1.25 s and is retried at 6.25 s; Delivered (ready at 3.25 s)
     must not reach the receiver before that retry succeeds."""
@@ -52,7 +46,7 @@ def test_later_receipt_waits_while_an_earlier_one_is_retried(
     receiver.respond_with(500)
     mock.advance(4)
 
-    assert [(post.json[0]["deliveryStatus"], post.answered) for post in receiver.posts()] == [
+    assert [(post.json[0]["deliveryStatus"], post.status) for post in receiver.posts()] == [
         (ENROUTE, 500)
     ]
     waiting = delivery_with(deliveries(mock), DELIVERED)
@@ -60,7 +54,7 @@ def test_later_receipt_waits_while_an_earlier_one_is_retried(
     assert waiting["attempts"] == []
 
     mock.advance(10)
-    assert [(post.json[0]["deliveryStatus"], post.answered) for post in receiver.posts()] == [
+    assert [(post.json[0]["deliveryStatus"], post.status) for post in receiver.posts()] == [
         (ENROUTE, 500),
         (ENROUTE, 200),
         (DELIVERED, 200),
@@ -71,7 +65,7 @@ def test_later_receipt_waits_while_an_earlier_one_is_retried(
 
 
 def test_per_message_order_holds_while_the_receiver_flaps(
-    configured: Callable[..., Mock], receiver: Receiver
+    configured: Callable[..., Mock], receiver: WebhookSink
 ) -> None:
     """Small batches, a receiver failing every other POST, first retries slower than
     the lifecycle: every message's statuses still arrive Enroute first, none is lost."""
@@ -90,7 +84,7 @@ def test_per_message_order_holds_while_the_receiver_flaps(
 
 
 def test_order_holds_when_finished_deliveries_are_swept_from_the_ordering_map(
-    configured: Callable[..., Mock], receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+    configured: Callable[..., Mock], receiver: WebhookSink, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The ordering map keeps finished deliveries until its URL drains, and sweeps them
     out when it grows; with a sweep at every new delivery, the runs above still deliver
@@ -102,7 +96,7 @@ def test_order_holds_when_finished_deliveries_are_swept_from_the_ordering_map(
 
 
 def test_dead_url_does_not_delay_a_healthy_one(
-    configured: Callable[..., Mock], receiver: Receiver
+    configured: Callable[..., Mock], receiver: WebhookSink
 ) -> None:
     mock = configured(
         "accounts:\n"
@@ -116,9 +110,9 @@ def test_dead_url_does_not_delay_a_healthy_one(
     dead = [mock.send(key="dead-key", to=f"4477009004{i:02d}")["reference"] for i in range(3)]
     healthy = mock.send(key="healthy-key", to="447700900500")
     mock.advance(1.5)
-    assert [r["deliveryStatus"] for r in receiver.receipts()] == [ENROUTE]
+    assert [r["deliveryStatus"] for r in receiver.raw_receipts()] == [ENROUTE]
     mock.advance(2)
-    assert [r["deliveryStatus"] for r in receiver.receipts()] == [ENROUTE, DELIVERED]
+    assert [r["deliveryStatus"] for r in receiver.raw_receipts()] == [ENROUTE, DELIVERED]
     mock.advance(60)
 
     on_time = deliveries(mock, url=receiver.url_for("/healthy"))
@@ -132,7 +126,7 @@ def test_dead_url_does_not_delay_a_healthy_one(
 
 
 def test_two_changes_in_one_window_go_in_order_even_in_separate_posts(
-    configured: Callable[..., Mock], receiver: Receiver
+    configured: Callable[..., Mock], receiver: WebhookSink
 ) -> None:
     """Enroute and Delivered 100 ms apart fall in one batch window; with ``maxBatch: 1``
     they are two POSTs, and Delivered still waits for Enroute's retry."""
@@ -146,10 +140,10 @@ def test_two_changes_in_one_window_go_in_order_even_in_separate_posts(
     mock.send()
     receiver.respond_with(500)
     mock.advance(1.25)
-    assert [(p.json[0]["deliveryStatus"], p.answered) for p in receiver.posts()] == [(ENROUTE, 500)]
+    assert [(p.json[0]["deliveryStatus"], p.status) for p in receiver.posts()] == [(ENROUTE, 500)]
     mock.advance(5)
 
-    assert [(p.json[0]["deliveryStatus"], p.answered) for p in receiver.posts()] == [
+    assert [(p.json[0]["deliveryStatus"], p.status) for p in receiver.posts()] == [
         (ENROUTE, 500),
         (ENROUTE, 200),
         (DELIVERED, 200),
@@ -157,7 +151,7 @@ def test_two_changes_in_one_window_go_in_order_even_in_separate_posts(
 
 
 def test_receipts_of_one_message_in_one_post_are_in_lifecycle_order(
-    mock: Mock, receiver: Receiver
+    mock: Mock, receiver: WebhookSink
 ) -> None:
     use_scenario(
         mock,
@@ -182,7 +176,7 @@ def send_bulk(mock: Mock, messages: list[dict[str, str]]) -> None:
     assert response.status_code == 200, response.text
 
 
-def test_at_most_two_posts_at_once_go_to_one_url(mock: Mock, receiver: Receiver) -> None:
+def test_at_most_two_posts_at_once_go_to_one_url(mock: Mock, receiver: WebhookSink) -> None:
     set_webhooks(mock, receipts=receiver.url_for("/slow"))
     receiver.respond_with(200, times=6, delay=0.3)
     send_bulk(mock, [{"to": f"4477{i:08d}"} for i in range(600)])
@@ -192,7 +186,7 @@ def test_at_most_two_posts_at_once_go_to_one_url(mock: Mock, receiver: Receiver)
     assert receiver.peak_concurrency("/slow") == 2
 
 
-def test_at_most_32_posts_at_once_go_out_in_all(mock: Mock, receiver: Receiver) -> None:
+def test_at_most_32_posts_at_once_go_out_in_all(mock: Mock, receiver: WebhookSink) -> None:
     # Twenty URLs with two POSTs each: forty could go at once, thirty-two may.
     paths = [f"/u{i}" for i in range(20)]
     receiver.respond_with(200, times=40, delay=0.5)

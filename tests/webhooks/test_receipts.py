@@ -12,7 +12,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from webhook_receiver import Receiver, deliveries, set_webhooks
+from webhook_helpers import deliveries, set_webhooks
+
+from mock_puresms.testing.webhook_sink import WebhookSink
 
 if TYPE_CHECKING:
     from conftest import Mock
@@ -50,14 +52,14 @@ def statuses_by_reference(receipts: list[dict[str, Any]]) -> dict[str, list[int]
 
 
 def test_each_status_change_after_creation_is_one_receipt_with_exactly_five_fields(
-    mock: Mock, receiver: Receiver
+    mock: Mock, receiver: WebhookSink
 ) -> None:
     sent = mock.send(
         clientReference="CLI-1", batchReference="B-1", deliveryReceiptUrl=receiver.url_for("/r")
     )
     mock.advance(10)
 
-    receipts = receiver.receipts()
+    receipts = receiver.raw_receipts()
     assert receipts == [
         {
             "reference": sent["reference"],
@@ -72,7 +74,7 @@ def test_each_status_change_after_creation_is_one_receipt_with_exactly_five_fiel
 
 
 def test_receipt_post_is_a_json_array_sent_as_application_json(
-    mock: Mock, receiver: Receiver
+    mock: Mock, receiver: WebhookSink
 ) -> None:
     mock.send(deliveryReceiptUrl=receiver.url_for("/receipts"))
     mock.advance(4)
@@ -88,7 +90,7 @@ def test_receipt_post_is_a_json_array_sent_as_application_json(
 
 
 def test_receipts_mirror_every_history_change_of_every_outcome(
-    mock: Mock, receiver: Receiver
+    mock: Mock, receiver: WebhookSink
 ) -> None:
     """Magic numbers (section 7), a forced status, a scheduled send and a cancel."""
     set_webhooks(mock, receipts=receiver.url_for("/all"))
@@ -106,7 +108,7 @@ def test_receipts_mirror_every_history_change_of_every_outcome(
     assert mock.v1("DELETE", f"/v1/Sms/{cancelled}").status_code == 200
     mock.advance(60)
 
-    received = statuses_by_reference(receiver.receipts())
+    received = statuses_by_reference(receiver.raw_receipts())
     for reference in [*magic, forced, scheduled, cancelled]:
         history = [entry["deliveryStatus"] for entry in mock.message(reference)["history"]]
         assert received.get(reference, []) == history[1:], reference
@@ -119,18 +121,18 @@ def test_receipts_mirror_every_history_change_of_every_outcome(
 # --- Where it goes ---------------------------------------------------------------------
 
 
-def test_message_url_wins_over_the_account_default(mock: Mock, receiver: Receiver) -> None:
+def test_message_url_wins_over_the_account_default(mock: Mock, receiver: WebhookSink) -> None:
     set_webhooks(mock, receipts=receiver.url_for("/account"))
     own = mock.send(deliveryReceiptUrl=receiver.url_for("/own"))["reference"]
     plain = mock.send()["reference"]
     mock.advance(4)
 
-    assert {r["reference"] for r in receiver.receipts("/own")} == {own}
-    assert {r["reference"] for r in receiver.receipts("/account")} == {plain}
+    assert {r["reference"] for r in receiver.raw_receipts("/own")} == {own}
+    assert {r["reference"] for r in receiver.raw_receipts("/account")} == {plain}
 
 
 def test_bulk_batch_url_is_used_for_messages_without_their_own(
-    mock: Mock, receiver: Receiver
+    mock: Mock, receiver: WebhookSink
 ) -> None:
     set_webhooks(mock, receipts=receiver.url_for("/account"))
     result = bulk(
@@ -149,27 +151,29 @@ def test_bulk_batch_url_is_used_for_messages_without_their_own(
     first, own, fallback = (m["reference"] for m in result["messages"])
     mock.advance(4)
 
-    assert Counter(r["reference"] for r in receiver.receipts("/batch")) == {
+    assert Counter(r["reference"] for r in receiver.raw_receipts("/batch")) == {
         first: 2,
         fallback: 2,
     }
-    assert Counter(r["reference"] for r in receiver.receipts("/own")) == {own: 2}
-    assert receiver.receipts("/account") == []
+    assert Counter(r["reference"] for r in receiver.raw_receipts("/own")) == {own: 2}
+    assert receiver.raw_receipts("/account") == []
 
 
-def test_account_default_url_set_by_put_receives_receipts(mock: Mock, receiver: Receiver) -> None:
+def test_account_default_url_set_by_put_receives_receipts(
+    mock: Mock, receiver: WebhookSink
+) -> None:
     set_webhooks(mock, receipts=receiver.url_for("/default"))
     reference = mock.send()["reference"]
     mock.advance(4)
 
-    assert [(r["reference"], r["deliveryStatus"]) for r in receiver.receipts("/default")] == [
+    assert [(r["reference"], r["deliveryStatus"]) for r in receiver.raw_receipts("/default")] == [
         (reference, ENROUTE),
         (reference, DELIVERED),
     ]
 
 
 def test_account_default_url_from_config_file_receives_receipts(
-    configured: Callable[..., Mock], receiver: Receiver
+    configured: Callable[..., Mock], receiver: WebhookSink
 ) -> None:
     mock = configured(
         "accounts:\n"
@@ -184,11 +188,11 @@ def test_account_default_url_from_config_file_receives_receipts(
     mock.advance(4)
 
     assert [r.path for r in receiver.posts()] == ["/acme", "/acme"]
-    assert {r["reference"] for r in receiver.receipts()} == {acme}
+    assert {r["reference"] for r in receiver.raw_receipts()} == {acme}
 
 
 def test_without_any_url_nothing_is_posted_but_changes_are_recorded(
-    mock: Mock, receiver: Receiver
+    mock: Mock, receiver: WebhookSink
 ) -> None:
     reference = mock.send()["reference"]
     mock.advance(10)
@@ -200,7 +204,7 @@ def test_without_any_url_nothing_is_posted_but_changes_are_recorded(
 
 
 def test_skipped_message_to_an_opted_out_number_produces_one_receipt(
-    mock: Mock, receiver: Receiver
+    mock: Mock, receiver: WebhookSink
 ) -> None:
     set_webhooks(mock, receipts=receiver.url_for("/r"))
     mock.send(to="447700900006")
@@ -211,7 +215,7 @@ def test_skipped_message_to_an_opted_out_number_produces_one_receipt(
     assert skipped["deliveryStatus"] == SKIPPED
     mock.advance(30)
 
-    assert receiver.receipts() == [
+    assert receiver.raw_receipts() == [
         {
             "reference": skipped["reference"],
             "clientReference": None,
@@ -225,7 +229,7 @@ def test_skipped_message_to_an_opted_out_number_produces_one_receipt(
 # --- Batching ---------------------------------------------------------------------------
 
 
-def test_receipts_ready_together_share_one_post(mock: Mock, receiver: Receiver) -> None:
+def test_receipts_ready_together_share_one_post(mock: Mock, receiver: WebhookSink) -> None:
     set_webhooks(mock, receipts=receiver.url_for("/r"))
     references = {mock.send(to=f"4477009001{i:02d}")["reference"] for i in range(3)}
     mock.advance(1.5)
@@ -236,7 +240,7 @@ def test_receipts_ready_together_share_one_post(mock: Mock, receiver: Receiver) 
 
 
 def test_batch_window_groups_receipts_within_it_and_not_beyond(
-    mock: Mock, receiver: Receiver
+    mock: Mock, receiver: WebhookSink
 ) -> None:
     """Window 250 ms from the first ready receipt: +100 ms joins it, +500 ms does not."""
     set_webhooks(mock, receipts=receiver.url_for("/r"))
@@ -254,7 +258,7 @@ def test_batch_window_groups_receipts_within_it_and_not_beyond(
 
 
 def test_bulk_of_250_is_three_posts_of_100_100_50_per_status_change(
-    mock: Mock, receiver: Receiver
+    mock: Mock, receiver: WebhookSink
 ) -> None:
     set_webhooks(mock, receipts=receiver.url_for("/r"))
     bulk(mock, {"from": "Acme", "content": "Hi", "messages": numbers(250)})
@@ -270,7 +274,7 @@ def test_bulk_of_250_is_three_posts_of_100_100_50_per_status_change(
 
 
 def test_max_batch_from_config_limits_receipts_per_post(
-    configured: Callable[..., Mock], receiver: Receiver
+    configured: Callable[..., Mock], receiver: WebhookSink
 ) -> None:
     mock = configured("webhooks: {maxBatch: 10}\n")
     set_webhooks(mock, receipts=receiver.url_for("/r"))
@@ -281,7 +285,7 @@ def test_max_batch_from_config_limits_receipts_per_post(
 
 
 def test_receipts_for_different_urls_are_never_mixed_in_one_post(
-    mock: Mock, receiver: Receiver
+    mock: Mock, receiver: WebhookSink
 ) -> None:
     messages = [
         {**number, "deliveryReceiptUrl": receiver.url_for("/a" if i % 2 else "/b")}
@@ -299,7 +303,9 @@ def test_receipts_for_different_urls_are_never_mixed_in_one_post(
         assert {r["reference"] for r in post.json} == expected[post.path]
 
 
-def test_bulk_of_15000_is_about_150_posts_per_status_change(mock: Mock, receiver: Receiver) -> None:
+def test_bulk_of_15000_is_about_150_posts_per_status_change(
+    mock: Mock, receiver: WebhookSink
+) -> None:
     set_webhooks(mock, receipts=receiver.url_for("/r"))
     bulk(mock, {"from": "Acme", "content": "Hi", "messages": numbers(15_000)})
     mock.advance(1.5)
@@ -307,7 +313,7 @@ def test_bulk_of_15000_is_about_150_posts_per_status_change(mock: Mock, receiver
     posts = receiver.posts()
     assert len(posts) == 150
     assert all(len(post.json) == 100 for post in posts)
-    assert len({r["reference"] for r in receiver.receipts()}) == 15_000
+    assert len({r["reference"] for r in receiver.raw_receipts()}) == 15_000
 
 
 @pytest.mark.parametrize(
@@ -316,7 +322,7 @@ def test_bulk_of_15000_is_about_150_posts_per_status_change(mock: Mock, receiver
     ids=["mixed", "all-equal", "one-set"],
 )
 def test_each_receipt_of_a_bulk_carries_its_own_client_reference(
-    mock: Mock, receiver: Receiver, client_references: list[str | None]
+    mock: Mock, receiver: WebhookSink, client_references: list[str | None]
 ) -> None:
     set_webhooks(mock, receipts=receiver.url_for("/r"))
     messages = [
@@ -327,7 +333,7 @@ def test_each_receipt_of_a_bulk_carries_its_own_client_reference(
     expected = {m["reference"]: client_references[m["index"]] for m in result["messages"]}
     mock.advance(1.5)
 
-    receipts = receiver.receipts()
+    receipts = receiver.raw_receipts()
     assert len(receipts) == 4
     assert {r["reference"]: r["clientReference"] for r in receipts} == expected
     assert {r["batchReference"] for r in receipts} == {result["batchReference"]}

@@ -11,14 +11,9 @@ from collections.abc import Callable
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
-from webhook_receiver import (
-    Receiver,
-    attempt_offsets,
-    closed_port_url,
-    deliveries,
-    set_webhooks,
-    use_scenario,
-)
+from webhook_helpers import attempt_offsets, closed_port_url, deliveries, set_webhooks, use_scenario
+
+from mock_puresms.testing.webhook_sink import WebhookSink
 
 if TYPE_CHECKING:
     from conftest import Mock
@@ -36,7 +31,7 @@ def one_receipt_mock(mock: Mock, url: str) -> str:
 
 
 def test_receipt_is_retried_until_200_with_same_body_and_delivery_id(
-    mock: Mock, receiver: Receiver
+    mock: Mock, receiver: WebhookSink
 ) -> None:
     created = one_receipt_mock(mock, receiver.url_for("/r"))
     receiver.respond_with(500, times=2)
@@ -50,7 +45,7 @@ def test_receipt_is_retried_until_200_with_same_body_and_delivery_id(
     mock.advance(60)
 
     posts = receiver.posts()
-    assert [post.answered for post in posts] == [500, 500, 200]
+    assert [post.status for post in posts] == [500, 500, 200]
     assert len({post.body for post in posts}) == 1
     assert len({post.headers["x-mock-delivery-id"] for post in posts}) == 1
     assert [post.headers["x-mock-attempt"] for post in posts] == ["1", "2", "3"]
@@ -62,7 +57,9 @@ def test_receipt_is_retried_until_200_with_same_body_and_delivery_id(
     assert attempt_offsets(delivery, created) == [FIRST, FIRST + 1, FIRST + 3]
 
 
-def test_pending_delivery_shows_when_it_will_be_tried_next(mock: Mock, receiver: Receiver) -> None:
+def test_pending_delivery_shows_when_it_will_be_tried_next(
+    mock: Mock, receiver: WebhookSink
+) -> None:
     created = one_receipt_mock(mock, receiver.url_for("/r"))
     receiver.respond_with(503)
     mock.advance(FIRST)
@@ -74,18 +71,18 @@ def test_pending_delivery_shows_when_it_will_be_tried_next(mock: Mock, receiver:
     ]
 
 
-def test_any_status_but_200_is_retried_even_201(mock: Mock, receiver: Receiver) -> None:
+def test_any_status_but_200_is_retried_even_201(mock: Mock, receiver: WebhookSink) -> None:
     one_receipt_mock(mock, receiver.url_for("/r"))
     receiver.respond_in_turn(201, 204, 302, 404)
     mock.advance(30)
 
-    assert [post.answered for post in receiver.posts()] == [201, 204, 302, 404, 200]
+    assert [post.status for post in receiver.posts()] == [201, 204, 302, 404, 200]
     (delivery,) = deliveries(mock)
     assert delivery["state"] == "delivered"
 
 
 def test_attempt_that_times_out_is_recorded_and_retried(
-    configured: Callable[..., Mock], receiver: Receiver
+    configured: Callable[..., Mock], receiver: WebhookSink
 ) -> None:
     mock = configured("webhooks: {timeout: 300ms}\n")
     created = one_receipt_mock(mock, receiver.url_for("/slow"))
@@ -135,7 +132,7 @@ def test_delivery_fails_after_max_age_and_stays_visible_with_its_attempts(
 
 
 def test_backoff_doubles_from_first_retry_and_is_capped_at_max_interval(
-    configured: Callable[..., Mock], receiver: Receiver
+    configured: Callable[..., Mock], receiver: WebhookSink
 ) -> None:
     mock = configured("webhooks: {firstRetry: 500ms, maxInterval: 3s, maxAge: 1h}\n")
     created = one_receipt_mock(mock, receiver.url_for("/r"))

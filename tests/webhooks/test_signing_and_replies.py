@@ -13,14 +13,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from webhook_receiver import (
-    ReceivedRequest,
-    Receiver,
-    attempt_offsets,
-    deliveries,
-    iso_ms,
-    set_webhooks,
-)
+from webhook_helpers import attempt_offsets, deliveries, iso_ms, set_webhooks
+
+from mock_puresms.testing.webhook_sink import SinkRequest, WebhookSink
 
 if TYPE_CHECKING:
     from conftest import Mock
@@ -38,7 +33,7 @@ REPLY_FIELDS = {
 }
 
 
-def signature_is_valid(request: ReceivedRequest, secret: str) -> bool:
+def signature_is_valid(request: SinkRequest, secret: str) -> bool:
     timestamp = request.headers["x-webhook-timestamp"]
     digest = hmac.new(
         secret.encode(), timestamp.encode() + b"." + request.body, hashlib.sha256
@@ -50,7 +45,9 @@ def signature_is_valid(request: ReceivedRequest, secret: str) -> bool:
 # --- Signing ----------------------------------------------------------------------------
 
 
-def test_every_post_is_signed_when_the_account_has_a_secret(mock: Mock, receiver: Receiver) -> None:
+def test_every_post_is_signed_when_the_account_has_a_secret(
+    mock: Mock, receiver: WebhookSink
+) -> None:
     set_webhooks(mock, receipts=receiver.url_for("/r"), secret=SECRET)
     mock.send()
     mock.send(to="447700900101")
@@ -65,7 +62,7 @@ def test_every_post_is_signed_when_the_account_has_a_secret(mock: Mock, receiver
 
 
 def test_signature_timestamp_is_wall_time_after_the_clock_jumped_hours(
-    mock: Mock, receiver: Receiver
+    mock: Mock, receiver: WebhookSink
 ) -> None:
     set_webhooks(mock, receipts=receiver.url_for("/r"), secret=SECRET)
     mock.advance(6 * 3600)
@@ -79,7 +76,7 @@ def test_signature_timestamp_is_wall_time_after_the_clock_jumped_hours(
         assert signature_is_valid(post, SECRET)
 
 
-def test_signature_is_computed_afresh_for_every_attempt(mock: Mock, receiver: Receiver) -> None:
+def test_signature_is_computed_afresh_for_every_attempt(mock: Mock, receiver: WebhookSink) -> None:
     set_webhooks(mock, receipts=receiver.url_for("/r"), secret=SECRET)
     mock.send()
     # The first answer takes over a second, so the retry is signed in a later second.
@@ -95,7 +92,7 @@ def test_signature_is_computed_afresh_for_every_attempt(mock: Mock, receiver: Re
     assert signature_is_valid(retry, SECRET)
 
 
-def test_no_secret_means_no_signature_headers(mock: Mock, receiver: Receiver) -> None:
+def test_no_secret_means_no_signature_headers(mock: Mock, receiver: WebhookSink) -> None:
     set_webhooks(mock, receipts=receiver.url_for("/r"), replies=receiver.url_for("/replies"))
     mock.send()
     mock.advance(4)
@@ -112,7 +109,7 @@ def test_no_secret_means_no_signature_headers(mock: Mock, receiver: Receiver) ->
 
 
 def test_secret_from_config_file_signs_receipts(
-    configured: Callable[..., Mock], receiver: Receiver
+    configured: Callable[..., Mock], receiver: WebhookSink
 ) -> None:
     mock = configured(
         "accounts:\n"
@@ -131,7 +128,7 @@ def test_secret_from_config_file_signs_receipts(
 
 
 def test_scripted_reply_is_posted_as_one_json_object_to_the_reply_url(
-    mock: Mock, receiver: Receiver
+    mock: Mock, receiver: WebhookSink
 ) -> None:
     set_webhooks(mock, replies=receiver.url_for("/replies"))
     sent = mock.send(to="447700900006", clientReference="CLI-9")
@@ -164,7 +161,7 @@ def test_scripted_reply_is_posted_as_one_json_object_to_the_reply_url(
     assert delivery["body"] == reply
 
 
-def test_injected_replies_are_posted_one_per_request(mock: Mock, receiver: Receiver) -> None:
+def test_injected_replies_are_posted_one_per_request(mock: Mock, receiver: WebhookSink) -> None:
     set_webhooks(mock, replies=receiver.url_for("/replies"))
     sent = mock.send()
     for content in ("YES", "Also this"):
@@ -183,7 +180,7 @@ def test_injected_replies_are_posted_one_per_request(mock: Mock, receiver: Recei
     assert len({post.headers["x-mock-delivery-id"] for post in posts}) == 2
 
 
-def test_reply_is_retried_and_signed_like_receipts(mock: Mock, receiver: Receiver) -> None:
+def test_reply_is_retried_and_signed_like_receipts(mock: Mock, receiver: WebhookSink) -> None:
     set_webhooks(mock, replies=receiver.url_for("/replies"), secret=SECRET)
     mock.send()
     receiver.respond_with(500, times=2)
@@ -195,7 +192,7 @@ def test_reply_is_retried_and_signed_like_receipts(mock: Mock, receiver: Receive
     mock.advance(10)
 
     posts = receiver.posts()
-    assert [post.answered for post in posts] == [500, 500, 200]
+    assert [post.status for post in posts] == [500, 500, 200]
     assert [post.headers["x-mock-attempt"] for post in posts] == ["1", "2", "3"]
     assert len({post.headers["x-mock-delivery-id"] for post in posts}) == 1
     assert all(post.headers["content-type"] == "application/json" for post in posts)
@@ -205,7 +202,7 @@ def test_reply_is_retried_and_signed_like_receipts(mock: Mock, receiver: Receive
     assert attempt_offsets(delivery, received_at) == [0, 1, 3]
 
 
-def test_without_a_reply_url_replies_are_not_posted(mock: Mock, receiver: Receiver) -> None:
+def test_without_a_reply_url_replies_are_not_posted(mock: Mock, receiver: WebhookSink) -> None:
     set_webhooks(mock, receipts=receiver.url_for("/r"))
     mock.send(to="447700900006")
     mock.advance(10)

@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from mock_puresms.control.client import ControlClient, Transport
-    from mock_puresms.server_thread import ServerThread
-    from mock_puresms.webhook_sink import SinkServer, WebhookSink
+    from mock_puresms.testing.client import ControlClient, Transport
+    from mock_puresms.testing.server_thread import ServerThread
+    from mock_puresms.testing.webhook_sink import SinkServer, WebhookSink
 
 HOST_ENV = "MOCK_PURESMS_PLUGIN_HOST"
 PORT_ENV = "MOCK_PURESMS_PLUGIN_PORT"
@@ -109,9 +109,9 @@ class PureSMSServer:
     @classmethod
     def start(cls, host: str, port: int, default: ScenarioChoice) -> PureSMSServer:
         from mock_puresms.app import create_app
-        from mock_puresms.control.client import Transport
-        from mock_puresms.server_thread import ServerThread
         from mock_puresms.settings import ConfigFile, Settings, WebhookTuning
+        from mock_puresms.testing.client import Transport
+        from mock_puresms.testing.server_thread import ServerThread
 
         # Every setting is given (its default unless named here), so MOCK_PURESMS_*
         # variables meant for a standalone mock do not leak into the plugin's.
@@ -137,7 +137,7 @@ class PureSMSServer:
 
     def client(self, api_key: str | None = None) -> ControlClient:
         """A control client on the session's connections."""
-        from mock_puresms.control.client import ControlClient
+        from mock_puresms.testing.client import ControlClient
 
         return ControlClient(self.transport, api_key=api_key)
 
@@ -249,7 +249,7 @@ def puresms(puresms_server: PureSMSServer, request: pytest.FixtureRequest) -> Co
 @pytest.fixture(scope="session")
 def puresms_sink_server() -> Iterator[SinkServer]:
     """The listening socket behind every ``webhook_sink`` of the session."""
-    from mock_puresms.webhook_sink import SinkServer
+    from mock_puresms.testing.webhook_sink import SinkServer
 
     host, _ = _listen_address()
     server = SinkServer(host)

@@ -3,24 +3,17 @@
 It works against any running mock (the plugin's, a Docker container, a CI service):
 ``ControlClient("http://localhost:8080")``. Every method returns typed objects
 (``mock_puresms.control.models``), never raw dicts, and every error it raises starts
-with ``mock-puresms:``.
-
-At this layer HTTP is ``http.client`` on kept-alive connections (one per thread): a
-control call costs a fraction of a millisecond, which is what lets the plugin reset the
-mock before every test. Nothing here imports the server.
+with ``mock-puresms:``. HTTP is the ``Transport``'s business; how a failed assertion is
+explained is ``asserts``'s.
 """
 
 from __future__ import annotations
 
-import difflib
-import http.client
 import os
-import select
-import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 import orjson
 
@@ -33,12 +26,13 @@ from mock_puresms.control.models import (
     WebhookDelivery,
 )
 from mock_puresms.domain.statuses import DeliveryStatus
+from mock_puresms.testing.client import asserts
+from mock_puresms.testing.client.transport import Transport, TransportError
 
 StatusLike = DeliveryStatus | int | str
 """A delivery status as a code (``2``), a name (``"Delivered"``, any case) or a member."""
 
 _PAGE_SIZE = 1000
-_NEAR_MISSES = 10
 
 
 class MockPureSMSError(Exception):
@@ -62,93 +56,6 @@ def parse_status(status: StatusLike) -> DeliveryStatus:
         return DeliveryStatus.parse(status)
     except ValueError as exc:
         raise ValueError(f"mock-puresms: {status!r} is not a delivery status: {exc}") from None
-
-
-class Transport:
-    """Kept-alive HTTP connections to one mock, one per thread, closed together."""
-
-    def __init__(self, base_url: str, *, timeout: float = 30.0) -> None:
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"mock-puresms: {base_url!r} is not an http(s) base URL")
-        self.base_url = base_url.rstrip("/")
-        self._https = parts.scheme == "https"
-        self._host = parts.hostname
-        self._port = parts.port
-        self._prefix = parts.path.rstrip("/")
-        self.timeout = timeout
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._all: list[http.client.HTTPConnection] = []
-
-    def _connection(self) -> tuple[http.client.HTTPConnection, bool]:
-        """This thread's connection, and whether it was used before."""
-        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
-        if connection is not None and not _dropped(connection):
-            return connection, True
-        if connection is not None:
-            connection.close()
-        factory = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
-        connection = factory(self._host, self._port, timeout=self.timeout)
-        self._local.connection = connection
-        with self._lock:
-            self._all = [c for c in self._all if c.sock is not None]
-            self._all.append(connection)
-        return connection, False
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        body: bytes | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
-    ) -> tuple[int, bytes]:
-        """Send one request; returns the status and the body."""
-        target = self._prefix + path
-        sent_headers = {"Accept": "application/json", **(headers or {})}
-        if body is not None:
-            sent_headers["Content-Length"] = str(len(body))
-        while True:
-            connection, reused = self._connection()
-            if connection.sock is not None:
-                connection.sock.settimeout(timeout or self.timeout)
-            else:
-                connection.timeout = timeout or self.timeout
-            try:
-                connection.request(method, target, body=body, headers=sent_headers)
-                response = connection.getresponse()
-                data = response.read()
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-                connection.close()
-                if reused:
-                    continue  # the server closed an idle kept-alive connection: try anew
-                raise
-            except BaseException:
-                connection.close()
-                raise
-            if response.will_close:
-                connection.close()
-            return response.status, data
-
-    def close(self) -> None:
-        with self._lock:
-            connections, self._all = self._all, []
-        for connection in connections:
-            connection.close()
-
-
-def _dropped(connection: http.client.HTTPConnection) -> bool:
-    """Whether an idle kept-alive connection was closed by the server (it reads as ready)."""
-    sock = connection.sock
-    if sock is None:
-        return True
-    try:
-        readable, _, _ = select.select([sock], [], [], 0)
-    except (OSError, ValueError):
-        return True
-    return bool(readable)
 
 
 class ControlClient:
@@ -226,7 +133,7 @@ class ControlClient:
             status, data = self._transport.request(
                 method, target, body=content, headers=headers, timeout=timeout
             )
-        except (OSError, http.client.HTTPException) as exc:
+        except TransportError as exc:
             raise MockPureSMSError(
                 f"cannot reach the mock at {self.base_url} ({method} {path}): {exc}"
             ) from exc
@@ -443,15 +350,9 @@ class ControlClient:
         except MockPureSMSError as exc:
             if exc.status != 404:
                 raise
-            near = _near_messages(reference, self.messages())
-            raise AssertionError(f"mock-puresms: no message {reference}; {near}") from None
+            raise AssertionError(asserts.no_such_message(reference, self.messages())) from None
         if message.status is not wanted:
-            history = " -> ".join(f"{c.status.label} ({_clock(c.at)})" for c in message.history)
-            raise AssertionError(
-                f"mock-puresms: message {reference} is {message.status.label}, not "
-                f"{wanted.label}; its history: {history}; the mock's clock is at "
-                f"{_clock(self.clock().now)}"
-            )
+            raise AssertionError(asserts.wrong_status(message, wanted, self.clock().now))
         return message
 
     def assert_delivered(self, reference: str) -> Message:
@@ -469,25 +370,13 @@ class ControlClient:
         """The messages sent with these values (any account); at least one, or exactly
         ``count``. The failure lists the messages that were sent."""
         everything = self.messages()
-        wanted_to = to.lstrip("+") if to is not None else None
-        matches = [
-            m
-            for m in everything
-            if (wanted_to is None or m.to == wanted_to)
-            and (content is None or m.content == content)
-            and (from_ is None or m.from_ == from_)
-        ]
+        matches = asserts.sent_matching(everything, to=to, content=content, from_=from_)
         if (count is None and matches) or (count is not None and len(matches) == count):
             return matches
-        criteria = ", ".join(
-            f"{name}={value!r}"
-            for name, value in (("to", to), ("content", content), ("from_", from_))
-            if value is not None
-        )
-        expected = f"{count} message(s)" if count is not None else "a message"
         raise AssertionError(
-            f"mock-puresms: expected {expected} with {criteria or 'any values'}, found "
-            f"{len(matches)}; {_list_messages(everything)}"
+            asserts.not_sent(
+                everything, len(matches), to=to, content=content, from_=from_, count=count
+            )
         )
 
 
@@ -516,29 +405,3 @@ def _describe_problem(problem: Any) -> str:
             )
         return str(problem.get("detail") or problem.get("title") or problem)
     return str(problem) if problem else "no body"
-
-
-def _clock(moment: Any) -> str:
-    return str(moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"))
-
-
-def _summary(message: Message) -> str:
-    content = message.content if len(message.content) <= 30 else message.content[:27] + "..."
-    return f"{message.reference} to {message.to} ({message.status.label}) {content!r}"
-
-
-def _list_messages(messages: Iterable[Message]) -> str:
-    listed = list(messages)
-    if not listed:
-        return "the mock has no message at all"
-    shown = "; ".join(_summary(m) for m in listed[:_NEAR_MISSES])
-    more = f" and {len(listed) - _NEAR_MISSES} more" if len(listed) > _NEAR_MISSES else ""
-    return f"the mock has {len(listed)} message(s): {shown}{more}"
-
-
-def _near_messages(reference: str, messages: list[Message]) -> str:
-    by_reference = {m.reference: m for m in messages}
-    close = difflib.get_close_matches(reference, by_reference, n=3, cutoff=0.6)
-    if close:
-        return "did you mean " + ", ".join(_summary(by_reference[r]) for r in close) + "?"
-    return _list_messages(messages)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 from types import TracebackType
@@ -11,23 +10,9 @@ from types import TracebackType
 import uvicorn
 from starlette.applications import Starlette
 
-from mock_puresms.app import MockApp, create_app
+from mock_puresms.app import create_app
+from mock_puresms.server import MockServer
 from mock_puresms.settings import Settings
-
-
-class MockServer(uvicorn.Server):
-    """uvicorn's server for an app made by ``create_app``.
-
-    uvicorn waits for every open response before it stops; this server first ends the
-    mock's long-lived ones (event streams, long polls, injected delays), so a connected
-    ``/_mock/events`` client cannot hold a shutdown up.
-    """
-
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        app = self.config.app
-        if isinstance(app, MockApp):
-            app.close_long_lived()
-        await super().shutdown(sockets)
 
 
 class _QuietServer(MockServer):
