@@ -70,7 +70,7 @@ def _serve(args: argparse.Namespace) -> int:
     from mock_puresms.server_thread import MockServer
     from mock_puresms.settings import ConfigError, Settings
     from mock_puresms.simulation.scenarios import ScenarioError
-    from mock_puresms.storage.migrations import SchemaTooNew
+    from mock_puresms.storage.sqlite.migrations import SchemaTooNew
 
     flags = {
         name: value

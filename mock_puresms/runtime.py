@@ -22,6 +22,7 @@ from mock_puresms.domain.tokens import TokenService
 from mock_puresms.settings import ConfigFile, Settings
 from mock_puresms.simulation.clock import Clock, RealClock, VirtualClock
 from mock_puresms.simulation.engine import SimulationEngine
+from mock_puresms.simulation.planner import ScenarioPlanner
 from mock_puresms.simulation.scenarios import load_scenario
 from mock_puresms.simulation.scheduler import Scheduler
 from mock_puresms.storage.base import Store
@@ -158,11 +159,11 @@ def build_runtime(
     store: Store = SqliteStore(settings.db) if settings.db is not None else MemoryStore()
     events = EventBus()
     scheduler = Scheduler(clock)
-    messages = MessageService(store, events, clock.now)
+    planner = ScenarioPlanner(scenario)
+    messages = MessageService(store, events, clock.now, planner.plan)
     contacts = ContactService(store, clock.now)
     replies = ReplyService(store, events, contacts)
-    engine = SimulationEngine(scheduler, messages, replies, scenario)
-    messages.use_planner(engine.plan)
+    engine = SimulationEngine(scheduler, messages, replies, planner)
     events.subscribe(engine)
     webhooks = WebhookDispatcher(
         scheduler,

@@ -13,8 +13,8 @@ from mock_puresms.api.problems import validation_error
 from mock_puresms.api.render import contact_json, page_json
 from mock_puresms.api.responses import json_response
 from mock_puresms.domain.contacts import ContactDraft
+from mock_puresms.domain.queries import ContactQuery
 from mock_puresms.runtime import runtime_of
-from mock_puresms.storage.base import ContactQuery
 
 
 async def _draft(request: Request) -> ContactDraft:

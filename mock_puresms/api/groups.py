@@ -14,8 +14,8 @@ from mock_puresms.api.problems import field_error, validation_error
 from mock_puresms.api.render import group_json, page_json
 from mock_puresms.api.responses import json_response
 from mock_puresms.domain.groups import UnknownContacts
+from mock_puresms.domain.queries import GroupQuery
 from mock_puresms.runtime import runtime_of
-from mock_puresms.storage.base import GroupQuery
 
 MAX_GROUP_NAME_LENGTH = 100
 MAX_CONTACT_IDS = 15_000  # as many as one send or one import handles

@@ -12,9 +12,9 @@ from mock_puresms.api.render import page_json, reply_json
 from mock_puresms.api.responses import json_response
 from mock_puresms.domain.errors import NotFound
 from mock_puresms.domain.phones import normalize_phone
+from mock_puresms.domain.queries import ReplyQuery
 from mock_puresms.domain.timestamps import parse_iso
 from mock_puresms.runtime import runtime_of
-from mock_puresms.storage.base import ReplyQuery
 
 
 async def list_replies(request: Request) -> Response:

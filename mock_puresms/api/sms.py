@@ -27,9 +27,9 @@ from mock_puresms.api.sms_requests import (
 from mock_puresms.domain.accounts import Account, InsufficientCredits
 from mock_puresms.domain.errors import NotFound
 from mock_puresms.domain.phones import normalize_phone
+from mock_puresms.domain.queries import MessageQuery
 from mock_puresms.domain.sending import new_batch_reference
 from mock_puresms.runtime import runtime_of
-from mock_puresms.storage.base import MessageQuery
 
 
 def _payment_required(exc: InsufficientCredits) -> ProblemError:

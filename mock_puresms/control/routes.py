@@ -27,6 +27,7 @@ from mock_puresms.domain.accounts import Account
 from mock_puresms.domain.deliveries import Delivery
 from mock_puresms.domain.messages import Message
 from mock_puresms.domain.phones import normalize_phone
+from mock_puresms.domain.queries import paginate
 from mock_puresms.domain.statuses import DeliveryStatus
 from mock_puresms.domain.timestamps import format_ms
 from mock_puresms.runtime import Runtime, runtime_of
@@ -38,7 +39,6 @@ from mock_puresms.simulation.scenarios import (
     shipped_scenarios,
 )
 from mock_puresms.simulation.scheduler import ClockNotVirtual
-from mock_puresms.storage.base import paginate
 
 _YAML_TYPES = ("application/yaml", "text/yaml", "application/x-yaml", "text/x-yaml")
 

@@ -33,7 +33,7 @@ from webhook_receiver import Receiver
 from mock_puresms import Settings, create_app
 from mock_puresms.domain.accounts import open_mode_account_id
 from mock_puresms.domain.timestamps import format_ms, parse_iso
-from mock_puresms.storage.migrations import MIGRATIONS, migrate
+from mock_puresms.storage.sqlite.migrations import MIGRATIONS, migrate
 
 START_TIMEOUT = 30.0
 KEY = "restart-key"
