@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mock_puresms.domain.statuses import DeliveryStatus
-
-__version__ = "0.1.0"
+from mock_puresms.version import __version__
 
 __all__ = ["DeliveryStatus", "Settings", "__version__", "create_app"]
 

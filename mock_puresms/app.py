@@ -28,14 +28,15 @@ from mock_puresms.domain.errors import Conflict, NotFound
 from mock_puresms.domain.events import EventBus
 from mock_puresms.domain.groups import GroupService
 from mock_puresms.domain.inbound import ReplyService
+from mock_puresms.domain.ports import Store
 from mock_puresms.domain.sending import MessageService
 from mock_puresms.domain.tokens import TokenService
 from mock_puresms.settings import ConfigFile, Settings
 from mock_puresms.simulation.clock import Clock, RealClock, VirtualClock
 from mock_puresms.simulation.engine import SimulationEngine
+from mock_puresms.simulation.planner import ScenarioPlanner
 from mock_puresms.simulation.scenarios import load_scenario
 from mock_puresms.simulation.scheduler import Scheduler
-from mock_puresms.storage.base import Store
 from mock_puresms.storage.memory import MemoryStore
 from mock_puresms.storage.sqlite import SqliteStore
 from mock_puresms.web.middleware import RequestIdMiddleware
@@ -79,11 +80,11 @@ def build_mock(
     store: Store = SqliteStore(settings.db) if settings.db is not None else MemoryStore()
     events = EventBus()
     scheduler = Scheduler(clock)
-    messages = MessageService(store, events, clock.now)
+    planner = ScenarioPlanner(scenario)
+    messages = MessageService(store, events, clock.now, planner.plan)
     contacts = ContactService(store, clock.now)
     replies = ReplyService(store, events, contacts)
-    engine = SimulationEngine(scheduler, messages, replies, scenario)
-    messages.use_planner(engine.plan)
+    engine = SimulationEngine(scheduler, messages, replies, planner)
     events.subscribe(engine)
     webhooks = WebhookDispatcher(
         scheduler,

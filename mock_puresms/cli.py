@@ -14,7 +14,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from mock_puresms import __version__, collector
+from mock_puresms import collector
+from mock_puresms.version import __version__
 
 
 def _serve_parser(commands: Any) -> None:
@@ -70,7 +71,7 @@ def _serve(args: argparse.Namespace) -> int:
     from mock_puresms.server import MockServer
     from mock_puresms.settings import ConfigError, Settings
     from mock_puresms.simulation.scenarios import ScenarioError
-    from mock_puresms.storage.migrations import SchemaTooNew
+    from mock_puresms.storage.sqlite.migrations import SchemaTooNew
 
     flags = {
         name: value

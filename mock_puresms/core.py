@@ -24,6 +24,8 @@ from mock_puresms.domain.events import EventBus, StateReset, Subscriber
 from mock_puresms.domain.groups import Group, GroupService
 from mock_puresms.domain.inbound import ReplyService
 from mock_puresms.domain.messages import BatchSummary, Message
+from mock_puresms.domain.ports import Store
+from mock_puresms.domain.queries import ContactQuery, GroupQuery, MessageQuery, Page, ReplyQuery
 from mock_puresms.domain.replies import Reply
 from mock_puresms.domain.sending import MessageService, Outbound
 from mock_puresms.domain.statuses import DeliveryStatus
@@ -38,14 +40,6 @@ from mock_puresms.simulation.scenarios import (
     shipped_scenarios,
 )
 from mock_puresms.simulation.scheduler import ClockNotVirtual, Scheduler
-from mock_puresms.storage.base import (
-    ContactQuery,
-    GroupQuery,
-    MessageQuery,
-    Page,
-    ReplyQuery,
-    Store,
-)
 from mock_puresms.webhooks.dispatcher import WebhookDispatcher
 
 # Errors a surface answers: re-exported so that surfaces import nothing below the façade.

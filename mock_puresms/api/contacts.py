@@ -8,7 +8,7 @@ from starlette.responses import Response
 from mock_puresms.api.auth import authenticate
 from mock_puresms.api.contact_input import contact_draft
 from mock_puresms.domain.contacts import ContactDraft
-from mock_puresms.storage.base import ContactQuery
+from mock_puresms.domain.queries import ContactQuery
 from mock_puresms.web.body import read_json
 from mock_puresms.web.context import mock_of
 from mock_puresms.web.paging import Query

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from mock_puresms.api.auth import authenticate
 from mock_puresms.domain.groups import UnknownContacts
-from mock_puresms.storage.base import GroupQuery
+from mock_puresms.domain.queries import GroupQuery
 from mock_puresms.web.body import lowercase_keys, read_json
 from mock_puresms.web.context import mock_of
 from mock_puresms.web.paging import Query

@@ -7,8 +7,8 @@ from starlette.responses import Response
 
 from mock_puresms.api.auth import authenticate
 from mock_puresms.domain.phones import normalize_phone
+from mock_puresms.domain.queries import ReplyQuery
 from mock_puresms.domain.timestamps import parse_iso
-from mock_puresms.storage.base import ReplyQuery
 from mock_puresms.web.context import mock_of
 from mock_puresms.web.paging import Query
 from mock_puresms.web.problems import field_error

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 
 def open_mode_account_id(credential: str) -> str:
@@ -31,6 +31,14 @@ class WebhookSettings:
     secret: str | None = None
 
 
+class Debit(NamedTuple):
+    """Credits taken from an account for a send, and the balance left, for the store."""
+
+    account_id: str
+    cost: int
+    balance: int
+
+
 @dataclass(slots=True)
 class Account:
     """An account's mutable state: remaining credits (``None`` = unlimited) and webhooks."""
@@ -39,6 +47,26 @@ class Account:
     name: str
     credits: int | None = None
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+
+    def charge(self, cost: int) -> Debit | None:
+        """The credit rule: take ``cost`` credits now; ``None`` when nothing is taken
+        (no cost, or unlimited credits).
+
+        Raises ``InsufficientCredits``, taking nothing, when the balance is limited and
+        below ``cost``. Called before the send's store write is awaited, so concurrent
+        sends cannot overdraw; ``refund`` undoes it if that write fails.
+        """
+        if not cost or self.credits is None:
+            return None
+        if self.credits < cost:
+            raise InsufficientCredits(cost, self.credits)
+        self.credits -= cost
+        return Debit(self.id, cost, self.credits)
+
+    def refund(self, debit: Debit) -> None:
+        """Give back what ``charge`` took, for a send that was not stored."""
+        if self.credits is not None:
+            self.credits += debit.cost
 
 
 class InsufficientCredits(Exception):

@@ -11,8 +11,8 @@ from mock_puresms.domain.errors import Conflict, NotFound
 from mock_puresms.domain.messages import new_reference, new_references
 
 if TYPE_CHECKING:
-    # The store's interface speaks of contacts: importing it at run time would be circular.
-    from mock_puresms.storage.base import Store
+    # The port speaks of contacts: importing it at run time would be circular.
+    from mock_puresms.domain.ports import ContactStore
 
 
 @dataclass(slots=True)
@@ -67,7 +67,7 @@ def _duplicate(phone: str) -> Conflict:
 class ContactService:
     """Creates, replaces, imports and deletes contacts, and records opt-outs."""
 
-    def __init__(self, store: Store, now: Callable[[], int]) -> None:
+    def __init__(self, store: ContactStore, now: Callable[[], int]) -> None:
         self._store = store
         self._now = now
 

@@ -12,7 +12,8 @@ from mock_puresms.domain.errors import NotFound
 from mock_puresms.domain.messages import new_reference
 
 if TYPE_CHECKING:
-    from mock_puresms.storage.base import Store
+    # The port speaks of groups: importing it at run time would be circular.
+    from mock_puresms.domain.ports import GroupStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +47,7 @@ class GroupService:
     ``groupIds`` it changes, since that is part of the contact's representation.
     """
 
-    def __init__(self, store: Store, now: Callable[[], int]) -> None:
+    def __init__(self, store: GroupStore, now: Callable[[], int]) -> None:
         self._store = store
         self._now = now
 

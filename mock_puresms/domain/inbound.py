@@ -5,14 +5,14 @@ from __future__ import annotations
 from mock_puresms.domain.contacts import ContactService
 from mock_puresms.domain.events import EventBus, ReplyReceived
 from mock_puresms.domain.messages import Message, new_reference
+from mock_puresms.domain.ports import ReplyStore
 from mock_puresms.domain.replies import Reply, opt_change
-from mock_puresms.storage.base import Store
 
 
 class ReplyService:
     """Records inbound SMS for an account."""
 
-    def __init__(self, store: Store, events: EventBus, contacts: ContactService) -> None:
+    def __init__(self, store: ReplyStore, events: EventBus, contacts: ContactService) -> None:
         self._store = store
         self._events = events
         self._contacts = contacts

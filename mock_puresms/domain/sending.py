@@ -17,12 +17,13 @@ from mock_puresms.domain.messages import (
     Message,
     PlannedStep,
     Routing,
+    build_messages,
     new_entry,
     new_reference,
     new_references,
 )
+from mock_puresms.domain.ports import MessageStore
 from mock_puresms.domain.statuses import FINAL_STATUSES, DeliveryStatus
-from mock_puresms.storage.base import Store
 
 
 class OutboundSms(NamedTuple):
@@ -124,23 +125,24 @@ def new_batch_reference() -> str:
 
 
 class MessageService:
-    """Creates messages and moves them between statuses, publishing what happened."""
+    """Creates messages and moves them between statuses, publishing what happened.
+
+    ``planner`` is the simulation's hook: it decides each new message's fate before
+    the message is stored, so the plan is stored with it (``Plans.nothing`` for a mock
+    whose messages never move on by themselves).
+    """
 
     def __init__(
         self,
-        store: Store,
+        store: MessageStore,
         events: EventBus,
         now: Callable[[], int],
+        planner: Planner,
     ) -> None:
         self._store = store
         self._events = events
         self._now = now
-        self._plan: Planner | None = None
-
-    def use_planner(self, plan: Planner) -> None:
-        """The simulation's hook: decides each new message's fate before it is stored,
-        so the plan is stored with it."""
-        self._plan = plan
+        self._plan = planner
 
     async def send(
         self,
@@ -154,8 +156,10 @@ class MessageService:
         """Create one message per outbound item, all or none.
 
         Messages to opted-out phones are created ``Skipped`` and cost nothing; the rest
-        cost one credit per segment unless in test mode. Raises ``InsufficientCredits``
-        (creating nothing) when the account cannot pay.
+        cost one credit per segment unless in test mode (``Account.charge``). Raises
+        ``InsufficientCredits`` (creating nothing) when the account cannot pay.
+        ``account`` is the live account the store keeps (as ``AccountDirectory`` hands
+        it out): its balance is debited in place and stored with the messages.
         """
         now = self._now()
         count = len(outbound)
@@ -175,32 +179,36 @@ class MessageService:
         if not is_test:
             cost = sum(outbound.segments) - sum(outbound.segments[i] for i in skipped)
         draft = Draft(outbound, is_test, initial, skipped, now, send_at)
-        plans = self._plan(draft) if self._plan is not None else Plans.nothing(count)
-        # Positional, in Message's field order: one C-level pass builds the whole send.
-        messages = list(
-            map(
-                Message,
-                new_references("M", count),
-                repeat(account.id),
-                outbound.to,
-                outbound.sender,
-                outbound.content,
-                outbound.encoding,
-                outbound.segments,
-                repeat(is_test),
-                statuses,
-                repeat(now),
-                outbound.client_reference,
-                repeat(batch_reference),
-                outbound.receipt_url,
-                repeat(send_at),
-                histories,
-                plans.pending,
-                plans.next_due,
-                plans.reply_plan,
-            )
+        plans = self._plan(draft)
+        messages = build_messages(
+            reference=new_references("M", count),
+            account_id=repeat(account.id),
+            to=outbound.to,
+            sender=outbound.sender,
+            content=outbound.content,
+            encoding=outbound.encoding,
+            segments=outbound.segments,
+            is_test=repeat(is_test),
+            status=statuses,
+            created_at=repeat(now),
+            client_reference=outbound.client_reference,
+            batch_reference=repeat(batch_reference),
+            receipt_url=outbound.receipt_url,
+            send_at=repeat(send_at),
+            history=histories,
+            pending=plans.pending,
+            next_due=plans.next_due,
+            reply_plan=plans.reply_plan,
         )
-        await self._store.add_messages(messages, cost)
+        # The credit rule, applied after planning (a refused send draws from the
+        # scenario as it always has) and before the write is awaited; all or nothing.
+        debit = account.charge(cost)
+        try:
+            await self._store.add_messages(messages, debit)
+        except BaseException:
+            if debit is not None:
+                account.refund(debit)
+            raise
         self._events.publish(
             MessagesCreated(messages, _shared_routing(account, outbound, batch_reference))
         )

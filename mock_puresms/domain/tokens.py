@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from mock_puresms.storage.base import Store
+    # The port speaks of tokens: importing it at run time would be circular.
+    from mock_puresms.domain.ports import TokenStore
 
 TOKEN_LIFETIME_SECONDS = 3600
 TOKEN_SCOPE = "puresms.api"
@@ -43,7 +44,7 @@ class TokenService:
     Expiry is on the mock's clock, so advancing the virtual clock ages tokens.
     """
 
-    def __init__(self, store: Store, now: Callable[[], int]) -> None:
+    def __init__(self, store: TokenStore, now: Callable[[], int]) -> None:
         self._store = store
         self._now = now
 

@@ -1,10 +1,11 @@
 """The simulation: gives each accepted message its scripted lifecycle and its replies.
 
-``plan`` runs inside a send, before the messages are built: it draws each message's
-lifecycle and the send builds it into the message (``pending``, ``next_due``,
-``reply_plan``), so the plan is stored with the message and a durable store can
-``resume`` it after a restart. Events then schedule the steps. The engine changes state
-only through the domain services, so every change is published like any other.
+The planner (``simulation.planner``) runs inside a send, before the messages are built:
+it draws each message's lifecycle and the send builds it into the message
+(``pending``, ``next_due``, ``reply_plan``), so the plan is stored with the message and
+a durable store can ``resume`` it after a restart. Events then schedule the steps. The
+engine changes state only through the domain services, so every change is published
+like any other.
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ from collections.abc import Iterable, Sequence
 from functools import partial
 from itertools import compress, repeat
 from operator import attrgetter, is_
-from typing import NamedTuple
 
 from mock_puresms.domain.events import Event, MessagesCreated, StatusChanged, StatusesChanged
 from mock_puresms.domain.inbound import ReplyService
 from mock_puresms.domain.messages import Message, Routing
-from mock_puresms.domain.sending import Draft, MessageService, Plans, Steps
+from mock_puresms.domain.sending import MessageService, Steps
 from mock_puresms.domain.statuses import FINAL_STATUSES, DeliveryStatus
-from mock_puresms.simulation.scenarios import Lifecycle, Scenario
+from mock_puresms.simulation.planner import ScenarioPlanner
+from mock_puresms.simulation.scenarios import Scenario
 from mock_puresms.simulation.scheduler import Scheduler
 
 # Enum attribute access is slow on Python 3.11, and this is checked per status change.
@@ -31,15 +32,6 @@ _HISTORY = attrgetter("history")
 _PENDING = attrgetter("pending")
 _STATUS = attrgetter("status")
 _REPLY_PLAN = attrgetter("reply_plan")
-
-
-class _Facts(NamedTuple):
-    """What a scenario rule matches on, for a message not built yet."""
-
-    to: str
-    sender: str
-    content: str
-    is_test: bool
 
 
 class _Script:
@@ -87,14 +79,13 @@ class SimulationEngine:
         scheduler: Scheduler,
         messages: MessageService,
         replies: ReplyService,
-        scenario: Scenario,
+        planner: ScenarioPlanner,
     ) -> None:
         self._scheduler = scheduler
         self._messages = messages
         self._replies = replies
-        self._scenario = scenario
-        self._rng = scenario.new_rng()
-        self._steps_of: dict[int, tuple[Lifecycle, Steps]] = {}
+        # The planner ``messages`` was built with: it holds the active scenario.
+        self._planner = planner
         # Bumped when an account is reset, so its pending scripts and replies lapse.
         self._generations: dict[str, int] = {}
         # Status changes the engine did not make (forced, cancelled, skipped): only
@@ -105,16 +96,15 @@ class SimulationEngine:
 
     @property
     def scenario(self) -> Scenario:
-        return self._scenario
+        return self._planner.scenario
 
     def use_scenario(self, scenario: Scenario) -> None:
         """Make ``scenario`` active for messages accepted from now on."""
-        self._scenario = scenario
-        self._rng = scenario.new_rng()
+        self._planner.use_scenario(scenario)
 
     def reset(self) -> None:
         """Reseed (the scheduler is cleared by the caller)."""
-        self._rng = self._scenario.new_rng()
+        self._planner.reseed()
         self._generations = {key: value + 1 for key, value in self._generations.items()}
 
     def forget_account(self, account_id: str) -> None:
@@ -123,64 +113,6 @@ class SimulationEngine:
 
     def _generation(self, account_id: str) -> int:
         return self._generations.get(account_id, 0)
-
-    # -- planning -------------------------------------------------------------------
-
-    def _steps(self, lifecycle: Lifecycle) -> Steps:
-        # One shared tuple per lifecycle object: scripts are grouped by identity.
-        known = self._steps_of.get(id(lifecycle))
-        if known is None or known[0] is not lifecycle:
-            known = (lifecycle, tuple((step.status, step.after_ms) for step in lifecycle))
-            self._steps_of[id(lifecycle)] = known
-        return known[1]
-
-    def plan(self, draft: Draft) -> Plans:
-        """Draw the fate of the messages a send is about to create, in request order
-        (repeatable): their steps, when the first is due, and their scripted reply."""
-        scenario = self._scenario
-        outbound = draft.outbound
-        count = len(outbound)
-        common = scenario.common_lifecycle
-        steps = self._steps(common) if common is not None else ()
-        if steps:
-            # Everyone gets the common fate in one pass; only the recipients a rule
-            # names, and skipped messages, are looked at one by one below.
-            due = self._first_due(draft, steps)
-            plans = Plans([steps] * count, [due] * count, [None] * count)
-        else:
-            plans = Plans.nothing(count)
-        individual: Iterable[int] = range(count)
-        if common is not None:
-            named = scenario.named_recipients
-            if named.isdisjoint(outbound.to):
-                individual = sorted(draft.skipped)
-            else:
-                chosen = {i for i, to in enumerate(outbound.to) if to in named}
-                individual = sorted(chosen.union(draft.skipped))  # draws in request order
-        rng = self._rng
-        has_replies = bool(scenario.replies)
-        for index in individual:
-            if index in draft.skipped:
-                plans.pending[index], plans.next_due[index] = (), None
-                continue
-            facts = _Facts(
-                outbound.to[index], outbound.sender[index], outbound.content[index], draft.is_test
-            )
-            steps = self._steps(scenario.lifecycle_for(facts, rng))
-            plans.pending[index] = steps
-            plans.next_due[index] = self._first_due(draft, steps) if steps else None
-            if has_replies:
-                # What a reply rule matches never changes, so the reply is decided now.
-                rule = scenario.reply_for(facts)
-                if rule is not None:
-                    plans.reply_plan[index] = (rule.after_ms, rule.content)
-        return plans
-
-    @staticmethod
-    def _first_due(draft: Draft, steps: Steps) -> int:
-        if draft.status is DeliveryStatus.SCHEDULED and draft.send_at is not None:
-            return draft.send_at
-        return draft.created_at + steps[0][1]
 
     # -- scheduling -----------------------------------------------------------------
 

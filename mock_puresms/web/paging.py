@@ -5,8 +5,8 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from mock_puresms.domain.phones import normalize_phone
+from mock_puresms.domain.queries import MessageQuery
 from mock_puresms.domain.statuses import DeliveryStatus
-from mock_puresms.storage.base import MessageQuery
 from mock_puresms.web.problems import field_error
 
 MAX_PAGE_SIZE = 1000

@@ -8,9 +8,9 @@ from mock_puresms.domain.accounts import Account, WebhookSettings
 from mock_puresms.domain.contacts import Contact
 from mock_puresms.domain.groups import Group
 from mock_puresms.domain.messages import BatchSummary, Message
+from mock_puresms.domain.queries import Page
 from mock_puresms.domain.replies import Reply
 from mock_puresms.domain.timestamps import format_ms
-from mock_puresms.storage.base import Page
 
 
 def message_json(message: Message) -> dict[str, Any]:

@@ -26,7 +26,7 @@ WEB_FRAMEWORKS = ("starlette", "uvicorn")
 # errors, what the surfaces share, and their own modules. Never a store, the simulation
 # or the dispatcher: those are reached through the façade.
 SURFACES = frozenset({"api", "control"})
-SURFACE_MAY_IMPORT = frozenset({"core", "domain", "web", "__init__"})
+SURFACE_MAY_IMPORT = frozenset({"core", "domain", "web", "version"})
 
 
 def modules() -> Iterator[tuple[Path, str]]:

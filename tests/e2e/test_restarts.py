@@ -32,7 +32,7 @@ from starlette.testclient import TestClient
 from mock_puresms import Settings, create_app
 from mock_puresms.domain.accounts import open_mode_account_id
 from mock_puresms.domain.timestamps import format_ms, parse_iso
-from mock_puresms.storage.migrations import MIGRATIONS, migrate
+from mock_puresms.storage.sqlite.migrations import MIGRATIONS, migrate
 from mock_puresms.testing.webhook_sink import SinkServer
 
 START_TIMEOUT = 30.0

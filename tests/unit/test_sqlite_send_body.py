@@ -7,7 +7,7 @@ import pytest
 
 from mock_puresms.domain.messages import HistoryEntry, Message
 from mock_puresms.domain.statuses import DeliveryStatus
-from mock_puresms.storage.sqlite import _columns_send_body, _single_send_body
+from mock_puresms.storage.sqlite.rows import columns_send_body, single_send_body
 
 
 def message(**fields: object) -> Message:
@@ -33,4 +33,4 @@ def message(**fields: object) -> Message:
     ],
 )
 def test_one_message_is_stored_as_the_bulk_path_would_store_it(one: Message) -> None:
-    assert _single_send_body(one) == _columns_send_body([one])
+    assert single_send_body(one) == columns_send_body([one])

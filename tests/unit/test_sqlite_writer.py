@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mock_puresms.storage.sqlite_writer import MAX_UNITS_PER_TRANSACTION, SqliteWriter, connect
+from mock_puresms.storage.sqlite.writer import MAX_UNITS_PER_TRANSACTION, SqliteWriter, connect
 
 
 class Recorder:

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from mock_puresms.control.faults import parse_fault
 from mock_puresms.control.resources._shared import json_object
 from mock_puresms.control.state import control_of
-from mock_puresms.storage.base import paginate
+from mock_puresms.domain.queries import paginate
 from mock_puresms.web.paging import Query
 from mock_puresms.web.problems import ProblemError
 from mock_puresms.web.render import page_json

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mock_puresms import __version__
+from mock_puresms.version import __version__
 from mock_puresms.web.responses import json_response
 
 

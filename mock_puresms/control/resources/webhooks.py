@@ -10,8 +10,8 @@ from starlette.responses import Response
 
 from mock_puresms.control.resources._shared import account_filter
 from mock_puresms.domain.deliveries import Delivery
+from mock_puresms.domain.queries import paginate
 from mock_puresms.domain.timestamps import format_ms
-from mock_puresms.storage.base import paginate
 from mock_puresms.web.context import mock_of
 from mock_puresms.web.paging import Query
 from mock_puresms.web.problems import field_error

@@ -1,0 +1,80 @@
+"""What the domain asks a store for when it lists things: filters and pages.
+
+Plain values shared by the domain, the stores that answer them and the surfaces that
+build them from query strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from mock_puresms.domain.statuses import DeliveryStatus
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a newest-first list."""
+
+    items: list[T]
+    page: int
+    page_size: int
+    total_count: int
+
+
+def paginate(matches: Iterable[T], page: int, page_size: int) -> Page[T]:
+    """One page of newest-first ``matches``, counting them all for ``totalCount``."""
+    start = (page - 1) * page_size
+    items: list[T] = []
+    total = 0
+    for item in matches:
+        if start <= total < start + page_size:
+            items.append(item)
+        total += 1
+    return Page(items=items, page=page, page_size=page_size, total_count=total)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageQuery:
+    """Filters of a message list; ``None`` means any. ``account_id=None`` spans accounts."""
+
+    account_id: str | None
+    batch_reference: str | None = None
+    client_reference: str | None = None
+    to: str | None = None
+    status: DeliveryStatus | None = None
+    is_test: bool | None = None
+    page: int = 1
+    page_size: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyQuery:
+    account_id: str
+    from_: str | None = None
+    in_reply_to: str | None = None
+    since: int | None = None
+    page: int = 1
+    page_size: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ContactQuery:
+    """Filters of a contact list; ``search`` is a case-insensitive substring."""
+
+    account_id: str
+    search: str | None = None
+    group_id: str | None = None
+    opted_out: bool | None = None
+    page: int = 1
+    page_size: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class GroupQuery:
+    account_id: str
+    page: int = 1
+    page_size: int = 100

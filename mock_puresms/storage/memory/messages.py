@@ -1,0 +1,194 @@
+"""Outbound messages in memory: by reference, and per account in creation order with
+the indexes the message lists filter on."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from operator import attrgetter
+
+from mock_puresms.domain.messages import BatchSummary, Message
+from mock_puresms.domain.queries import MessageQuery, Page, paginate
+from mock_puresms.domain.statuses import FINAL_STATUSES, DeliveryStatus
+from mock_puresms.storage.memory.index import MessageIndex
+
+_REFERENCE = attrgetter("reference")
+_BATCH_REFERENCE = attrgetter("batch_reference")
+_CLIENT_REFERENCE = attrgetter("client_reference")
+_TO = attrgetter("to")
+
+
+class _AccountMessages:
+    """One account's messages, oldest first, and its indexes."""
+
+    __slots__ = ("by_batch", "by_client_reference", "by_to", "by_to_covers", "messages")
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.by_batch = MessageIndex()
+        self.by_client_reference = MessageIndex()
+        # Filled on first use: an index by recipient costs a bulk send more than its
+        # other indexes together, and most runs never ask by recipient.
+        self.by_to = MessageIndex()
+        self.by_to_covers = 0  # how many of ``messages`` by_to holds, oldest first
+
+    def keep(self, kept: dict[str, Message]) -> None:
+        """Drop every message not in ``kept`` and rebuild the indexes (retention)."""
+        self.messages = [m for m in self.messages if m.reference in kept]
+        self.by_batch, self.by_client_reference = MessageIndex(), MessageIndex()
+        self.by_to, self.by_to_covers = MessageIndex(), 0
+        for message in self.messages:
+            self.by_batch.add(message.batch_reference, message)
+            self.by_client_reference.add(message.client_reference, message)
+
+    def recipient_index(self) -> MessageIndex:
+        """Messages by recipient, brought up to date with the messages added since."""
+        fresh = self.messages[self.by_to_covers :]
+        if fresh:
+            self.by_to.add_all(list(map(_TO, fresh)), fresh)
+            self.by_to_covers = len(self.messages)
+        return self.by_to
+
+
+class MessageTable:
+    """Every message, by reference in creation order, and per account."""
+
+    def __init__(self) -> None:
+        self._messages: dict[str, Message] = {}
+        self._accounts: dict[str, _AccountMessages] = {}
+
+    def add(self, messages: Sequence[Message]) -> None:
+        """Add the new messages of one send (one account)."""
+        if not messages:
+            return
+        account_id = messages[0].account_id
+        data = self._accounts.get(account_id)
+        if data is None:
+            data = self._accounts[account_id] = _AccountMessages()
+        if len(messages) == 1:  # a single send: plain adds cost less than the passes below
+            [message] = messages
+            self._messages[message.reference] = message
+            data.by_batch.add(message.batch_reference, message)
+            data.by_client_reference.add(message.client_reference, message)
+            data.messages.append(message)
+            return
+        # C-level passes over the columns: this runs for every message of a bulk send.
+        self._messages.update(zip(map(_REFERENCE, messages), messages, strict=True))
+        batches = set(map(_BATCH_REFERENCE, messages))
+        if len(batches) == 1:  # one send, one batch (or none)
+            (batch,) = batches
+            if batch is not None:
+                data.by_batch.extend(batch, messages)
+        else:
+            for message in messages:
+                data.by_batch.add(message.batch_reference, message)
+        client_references = list(map(_CLIENT_REFERENCE, messages))
+        if client_references.count(None) < len(client_references):
+            for reference, message in zip(client_references, messages, strict=True):
+                data.by_client_reference.add(reference, message)
+        data.messages.extend(messages)
+
+    def get(self, reference: str) -> Message | None:
+        return self._messages.get(reference)
+
+    def _candidates(self, query: MessageQuery) -> Iterator[Message]:
+        """The smallest newest-first sequence that can hold every match."""
+        if query.account_id is None:
+            return reversed(self._messages.values())
+        data = self._accounts.get(query.account_id)
+        if data is None:
+            return iter(())
+        if query.batch_reference is not None:
+            return reversed(data.by_batch.get(query.batch_reference))
+        if query.client_reference is not None:
+            return reversed(data.by_client_reference.get(query.client_reference))
+        if query.to is not None:
+            return reversed(data.recipient_index().get(query.to))
+        return reversed(data.messages)
+
+    def query(self, query: MessageQuery) -> Page[Message]:
+        checks: list[Callable[[Message], bool]] = []
+        if query.batch_reference is not None:
+            checks.append(lambda m: m.batch_reference == query.batch_reference)
+        if query.client_reference is not None:
+            checks.append(lambda m: m.client_reference == query.client_reference)
+        if query.to is not None:
+            checks.append(lambda m: m.to == query.to)
+        if query.status is not None:
+            checks.append(lambda m: m.status == query.status)
+        if query.is_test is not None:
+            checks.append(lambda m: m.is_test == query.is_test)
+        matches = (m for m in self._candidates(query) if all(check(m) for check in checks))
+        return paginate(matches, query.page, query.page_size)
+
+    def batch(self, account_id: str, batch_reference: str) -> list[Message]:
+        data = self._accounts.get(account_id)
+        return list(data.by_batch.get(batch_reference)) if data is not None else []
+
+    def batch_summary(self, account_id: str, batch_reference: str) -> BatchSummary | None:
+        messages = self.batch(account_id, batch_reference)
+        if not messages:
+            return None
+        counts = Counter(m.status.label for m in messages)
+        return BatchSummary(
+            batch_reference=batch_reference,
+            count=len(messages),
+            created_at=messages[0].created_at,
+            status_counts=dict(counts),
+        )
+
+    def latest(self, account_id: str, to: str, sender: str) -> Message | None:
+        data = self._accounts.get(account_id)
+        if data is None:
+            return None
+        for message in reversed(data.recipient_index().get(to)):
+            if message.sender == sender:
+                return message
+        return None
+
+    def latest_sender_account(self, to: str, sender: str) -> str | None:
+        # Rare (an injected reply without an account): a scan beats an index per send.
+        newest: Message | None = None
+        for account_id in self._accounts:
+            message = self.latest(account_id, to, sender)
+            if message is not None and (newest is None or message.created_at >= newest.created_at):
+                newest = message
+        return newest.account_id if newest is not None else None
+
+    def prunable(self, finished_before: int | None, max_messages: int | None) -> list[Message]:
+        """The messages retention removes: finished ones, oldest first, that finished
+        before ``finished_before`` or are beyond ``max_messages``. A message still owed
+        a scripted reply is kept until it has had it."""
+        excess = len(self._messages) - max_messages if max_messages is not None else 0
+        if excess <= 0 and finished_before is None:
+            return []
+        doomed: list[Message] = []
+        for message in self._messages.values():  # oldest first
+            if message.status not in FINAL_STATUSES or (
+                message.reply_plan is not None and message.status is DeliveryStatus.DELIVERED
+            ):
+                continue
+            old = finished_before is not None and message.updated_at < finished_before
+            if old or excess > 0:
+                doomed.append(message)
+                excess -= 1
+            elif finished_before is None:
+                break
+        return doomed
+
+    def forget(self, messages: Sequence[Message]) -> None:
+        touched: set[str] = set()
+        for message in messages:
+            if self._messages.pop(message.reference, None) is not None:
+                touched.add(message.account_id)
+        for account_id in touched:
+            data = self._accounts.get(account_id)
+            if data is not None:
+                data.keep(self._messages)
+
+    def reset(self, account_id: str) -> None:
+        """Forget one account's messages."""
+        data = self._accounts.pop(account_id, None)
+        if data is not None:
+            for message in data.messages:
+                self._messages.pop(message.reference, None)

@@ -1,0 +1,14 @@
+"""Stores to run the storage tests on: memory, SQLite, and SQLite read back after a
+restart (its reads come from the file written before)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from store_kinds import Stores
+
+
+@pytest.fixture(params=["memory", "sqlite", "sqlite-restarted"])
+def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Stores:
+    return Stores(request.param, tmp_path / "mock.db")
