@@ -185,8 +185,11 @@ class EventStreamResponse(Response):
         try:
             await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
             await _body(send, b": mock-puresms events\n\n")
-            await self._follow(client, send, disconnected)
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            last = await self._follow(client, send, disconnected)
+            # Unregistered before the last write: a client that has seen its stream end
+            # must not find it still counted.
+            self.streams.disconnect(client)
+            await send({"type": "http.response.body", "body": last, "more_body": False})
         except OSError:
             return  # the client went away mid-write
         finally:
@@ -195,7 +198,9 @@ class EventStreamResponse(Response):
             with contextlib.suppress(asyncio.CancelledError):
                 await disconnected
 
-    async def _follow(self, client: _Client, send: Send, disconnected: asyncio.Task[None]) -> None:
+    async def _follow(self, client: _Client, send: Send, disconnected: asyncio.Task[None]) -> bytes:
+        """Write the client's events until its stream ends; returns the frame that ends
+        it (``overflow``, ``shutdown``, or nothing when the client went away)."""
         loop = asyncio.get_running_loop()
         while not disconnected.done():
             if client.pending:
@@ -206,12 +211,9 @@ class EventStreamResponse(Response):
                     await _body(send, b"".join(chunk))
                 continue
             if client.overflowed:
-                detail = {"maxPending": self.streams.max_pending}
-                await _body(send, _frame("overflow", detail))
-                return
+                return _frame("overflow", {"maxPending": self.streams.max_pending})
             if client.closed:
-                await _body(send, _frame("shutdown", {}))
-                return
+                return _frame("shutdown", {})
             client.waiter = loop.create_future()
             done, _ = await asyncio.wait(
                 {client.waiter, disconnected},
@@ -221,6 +223,7 @@ class EventStreamResponse(Response):
             client.waiter = None
             if not done:
                 await _body(send, b": keepalive\n\n")
+        return b""
 
 
 async def _body(send: Send, data: bytes) -> None:

@@ -75,7 +75,9 @@ def test_swagger_page_loads_nothing_from_the_network(client: TestClient) -> None
 
 
 def test_every_asset_the_swagger_page_references_is_served(client: TestClient) -> None:
-    for url in referenced_urls(client.get("/swagger").text):
+    urls = referenced_urls(client.get("/swagger").text)
+    assert urls, "the page references no asset"
+    for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
         assert response.content, url
