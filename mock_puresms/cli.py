@@ -15,12 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from mock_puresms import __version__
-
-EXIT_INVALID = 1
-EXIT_BAD_SETTINGS = 2
-
-SUBCOMMANDS = ("serve", "scenarios", "config", "openapi", "health")
+from mock_puresms import __version__, exit_codes
 
 
 def _serve_parser(commands: Any) -> None:
@@ -123,7 +118,7 @@ def _scenarios(args: argparse.Namespace) -> int:
             failed = True
         else:
             print(f"{path}: ok")
-    return EXIT_INVALID if failed else 0
+    return exit_codes.INVALID if failed else 0
 
 
 def _config(args: argparse.Namespace) -> int:
@@ -138,7 +133,7 @@ def _config(args: argparse.Namespace) -> int:
             failed = True
         else:
             print(f"{path}: ok")
-    return EXIT_INVALID if failed else 0
+    return exit_codes.INVALID if failed else 0
 
 
 def _openapi() -> int:
@@ -163,18 +158,18 @@ def _health(args: argparse.Namespace) -> int:
         except ValidationError as exc:
             for line in explain(exc, flags):
                 print(f"mock-puresms: {line}", file=sys.stderr)
-            return EXIT_BAD_SETTINGS
+            return exit_codes.BAD_SETTINGS
         if settings.port == 0:
             print(
                 "mock-puresms: the port is 0 (any free port): give the server's --port or --url",
                 file=sys.stderr,
             )
-            return EXIT_BAD_SETTINGS
+            return exit_codes.BAD_SETTINGS
         base = url_for(settings.host, settings.port)
     problem = health.wait(base, args.wait) if args.wait > 0 else health.check(base)
     if problem is not None:
         print(f"mock-puresms: {problem}", file=sys.stderr)
-        return EXIT_INVALID
+        return exit_codes.INVALID
     return 0
 
 

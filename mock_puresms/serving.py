@@ -2,7 +2,7 @@
 uvicorn and log the banner once it listens.
 
 Every start-up failure is one line on stderr saying what to change, and one of the exit
-codes below (README's "Exit codes" lists them).
+codes of :mod:`mock_puresms.exit_codes`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 import uvicorn
 from pydantic import ValidationError
 
-from mock_puresms import collector
+from mock_puresms import collector, exit_codes
 from mock_puresms.banner import log_banner
 from mock_puresms.config_file import ConfigError
 from mock_puresms.listening import ListenError, bind
@@ -25,14 +25,6 @@ from mock_puresms.logs import log_config
 from mock_puresms.server_thread import MockServer
 from mock_puresms.settings import Settings
 from mock_puresms.settings_errors import explain
-
-EXIT_OK = 0
-EXIT_INVALID = 1
-"""``scenarios validate`` and ``config validate``: some file is invalid; ``health``: not healthy."""
-EXIT_BAD_SETTINGS = 2
-"""A setting, the config file, the scenario or the database cannot be used (also usage errors)."""
-EXIT_CANNOT_LISTEN = 3
-"""The port is taken, the host is not this machine's, or listening is not allowed."""
 
 
 def error(message: str) -> None:
@@ -50,27 +42,27 @@ def serve(flags: Mapping[str, Any]) -> int:
     except ValidationError as exc:
         for line in explain(exc, flags):
             error(line)
-        return EXIT_BAD_SETTINGS
+        return exit_codes.BAD_SETTINGS
     try:
         config = settings.load_config()
     except ConfigError as exc:
         for problem in exc.problems:
             error(problem.format(exc.source_name))
-        return EXIT_BAD_SETTINGS
+        return exit_codes.BAD_SETTINGS
     try:
         sockets = bind(settings.host, settings.port)
     except ListenError as exc:
         error(str(exc))
-        return EXIT_CANNOT_LISTEN
+        return exit_codes.CANNOT_LISTEN
     try:
         app = create_app(settings, config=config)
     except ScenarioError as exc:
         for line in str(exc).splitlines():
             error(line)
-        return _closing(sockets, EXIT_BAD_SETTINGS)
+        return _closing(sockets, exit_codes.BAD_SETTINGS)
     except (SchemaTooNew, sqlite3.Error) as exc:
         error(f"cannot use the database {settings.db} (--db / MOCK_PURESMS_DB): {exc}")
-        return _closing(sockets, EXIT_BAD_SETTINGS)
+        return _closing(sockets, exit_codes.BAD_SETTINGS)
     collector.manage_for_server()
     mock_for(app).subscribe(collector.on_event)
     port: int = sockets[0].getsockname()[1]
@@ -87,7 +79,7 @@ def serve(flags: Mapping[str, Any]) -> int:
     )
     with contextlib.suppress(KeyboardInterrupt):
         server.run(sockets=sockets)
-    return EXIT_OK if server.started else EXIT_CANNOT_LISTEN
+    return exit_codes.OK if server.started else exit_codes.CANNOT_LISTEN
 
 
 def _closing(sockets: list[socket.socket], code: int) -> int:

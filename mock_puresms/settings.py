@@ -36,8 +36,6 @@ __all__ = [
     "load_config_file",
 ]
 
-LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
-
 
 class Settings(BaseSettings):
     """Everything the server needs to start; each field is a ``serve`` flag too."""
