@@ -2,10 +2,12 @@
 #
 #   docker build -t mock-puresms .
 #   docker run --rm -p 8080:8080 mock-puresms --scenario realistic
+#   docker run --rm -v "$PWD:/s:ro" mock-puresms scenarios validate /s/checkout.yaml
 #
-# Arguments after the image name are flags of `mock-puresms serve`; every flag also
-# reads MOCK_PURESMS_<FLAG>. Change the port with MOCK_PURESMS_PORT (not --port), so the
-# health check follows it.
+# Arguments after the image name are flags of `mock-puresms serve`, unless the first one
+# is a subcommand (docker-entrypoint.sh routes them). Every flag also reads
+# MOCK_PURESMS_<FLAG>. Change the port with MOCK_PURESMS_PORT (not --port), so the
+# health check, which reads the same variables, follows it.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -14,10 +16,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /src
-COPY pyproject.toml README.md ./
+# The dependencies in a layer of their own, read from pyproject.toml alone: a change to
+# the code then rebuilds only the small layer below.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
+    && pip install --no-cache-dir -r requirements.txt
+COPY README.md ./
 COPY mock_puresms ./mock_puresms
-RUN pip install --no-cache-dir . \
+RUN pip install --no-cache-dir --no-deps . \
     && rm -rf /src
+COPY docker-entrypoint.sh /usr/local/bin/
 
 RUN useradd --system --uid 10001 --user-group --home-dir /data --shell /usr/sbin/nologin mock \
     && mkdir -p /data \
@@ -34,5 +42,5 @@ EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=5s --start-period=5s --retries=3 \
     CMD ["mock-puresms", "health"]
 
-ENTRYPOINT ["mock-puresms", "serve"]
-CMD []
+ENTRYPOINT ["docker-entrypoint.sh"]
+CMD ["serve"]

@@ -1,20 +1,21 @@
-"""The ``mock-puresms`` command: serve | scenarios list/validate | openapi | health."""
+"""The ``mock-puresms`` command: serve | scenarios list/validate | config validate | openapi |
+health.
+
+Exit codes: 0 ok; 1 an invalid file (``validate``) or an unhealthy server (``health``);
+2 a bad setting, config file, scenario or database, or a usage error; 3 cannot listen.
+"""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import sqlite3
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from mock_puresms import collector
+from mock_puresms import exit_codes
 from mock_puresms.version import __version__
 
 
@@ -25,30 +26,36 @@ def _serve_parser(commands: Any) -> None:
         description="Run the mock. Every flag also reads MOCK_PURESMS_<FLAG> "
         "(e.g. MOCK_PURESMS_PORT); flags win over the environment.",
     )
+    # Values are checked by Settings, the same way for a flag and its variable, so the
+    # message names both (argparse's type= and choices= would name only the flag).
     serve.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port to listen on (default 8080; 0 = any)")
+    serve.add_argument("--port", help="port to listen on (default 8080; 0 = any free port)")
     serve.add_argument("--scenario", help="shipped scenario name or scenario file path")
-    serve.add_argument("--clock", choices=["real", "virtual"], help="the mock's clock")
-    serve.add_argument("--time-scale", type=float, help="speed of the real clock (default 1.0)")
-    serve.add_argument("--db", type=Path, help="keep all state in SQLite at this path")
-    serve.add_argument("--config", type=Path, help="config file with accounts and webhooks")
+    serve.add_argument("--clock", metavar="real|virtual", help="the mock's clock (default real)")
+    serve.add_argument("--time-scale", help="speed of the real clock (default 1.0)")
+    serve.add_argument("--db", help="keep all state in SQLite at this path")
+    serve.add_argument("--config", help="config file with accounts and webhooks")
     serve.add_argument(
         "--retention", help="keep finished messages this long, e.g. 7d (default: for ever)"
     )
-    serve.add_argument(
-        "--max-messages", type=int, help="keep at most this many messages (oldest finished go)"
-    )
+    serve.add_argument("--max-messages", help="keep at most this many messages (oldest go)")
     serve.add_argument("--admin-token", help="protect /_mock routes with this bearer token")
     serve.add_argument(
         "--log-level",
-        choices=["critical", "error", "warning", "info", "debug", "trace"],
+        metavar="critical|error|warning|info|debug|trace",
         help="log level (default info)",
+    )
+    serve.add_argument(
+        "--log-format", metavar="text|json", help="text (default) or one JSON object a line"
     )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="mock-puresms", description="An offline mock of the PureSMS v1 SMS API."
+        prog="mock-puresms",
+        description="An offline mock of the PureSMS v1 SMS API.",
+        epilog="Exit codes: 0 ok; 1 invalid file or unhealthy server; 2 bad setting, file "
+        "or usage; 3 cannot listen.",
     )
     parser.add_argument("--version", action="version", version=f"mock-puresms {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -56,55 +63,37 @@ def build_parser() -> argparse.ArgumentParser:
     scenarios = commands.add_parser("scenarios", help="list or validate scenario files")
     scenario_commands = scenarios.add_subparsers(dest="scenario_command", required=True)
     scenario_commands.add_parser("list", help="the shipped scenarios and what they do")
-    validate = scenario_commands.add_parser("validate", help="check scenario files")
+    validate = scenario_commands.add_parser("validate", help="check scenario files (exit 1)")
     validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    config = commands.add_parser("config", help="validate config files")
+    config_commands = config.add_subparsers(dest="config_command", required=True)
+    config_validate = config_commands.add_parser("validate", help="check config files (exit 1)")
+    config_validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
     commands.add_parser("openapi", help="print the OpenAPI document of the v1 surface")
-    health = commands.add_parser("health", help="exit 0 when a local server answers health")
-    health.add_argument("--url", default=None, help="base URL (default: host and port settings)")
+    health = commands.add_parser(
+        "health",
+        help="exit 0 when a server answers health",
+        description="Probe /_mock/health where `serve` with the same settings listens "
+        "(--host/--port or MOCK_PURESMS_HOST/MOCK_PURESMS_PORT; 0.0.0.0 and :: are "
+        "probed on loopback), or at --url.",
+    )
+    health.add_argument("--url", default=None, help="base URL (default: host and port)")
+    health.add_argument("--host", help="the host serve listens on (default 127.0.0.1)")
+    health.add_argument("--port", help="the port serve listens on (default 8080)")
+    health.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="keep probing up to this long until the server is healthy",
+    )
     return parser
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from mock_puresms.serving import serve
 
-    from mock_puresms.app import create_app, mock_for
-    from mock_puresms.server import MockServer
-    from mock_puresms.settings import ConfigError, Settings
-    from mock_puresms.simulation.scenarios import ScenarioError
-    from mock_puresms.storage.sqlite.migrations import SchemaTooNew
-
-    flags = {
-        name: value
-        for name, value in vars(args).items()
-        if name not in ("command",) and value is not None
-    }
-    try:
-        settings = Settings(**flags)
-        app = create_app(settings)
-    except ValidationError as exc:
-        print(f"mock-puresms: invalid setting: {exc}", file=sys.stderr)
-        return 2
-    except (ConfigError, ScenarioError) as exc:
-        print(f"mock-puresms: {exc}", file=sys.stderr)
-        return 2
-    except (SchemaTooNew, sqlite3.Error) as exc:
-        print(f"mock-puresms: cannot use --db {settings.db}: {exc}", file=sys.stderr)
-        return 2
-    collector.manage_for_server()
-    mock_for(app).subscribe(collector.on_event)
-    server = MockServer(
-        uvicorn.Config(
-            app,
-            host=settings.host,
-            port=settings.port,
-            log_level=settings.log_level,
-            access_log=settings.logs_requests,
-        )
-    )
-    with contextlib.suppress(KeyboardInterrupt):
-        server.run()
-    # uvicorn's own exit status when it could not start (e.g. the port is taken).
-    return 0 if server.started else 3
+    return serve({k: v for k, v in vars(args).items() if k != "command" and v is not None})
 
 
 def _scenarios(args: argparse.Namespace) -> int:
@@ -130,7 +119,22 @@ def _scenarios(args: argparse.Namespace) -> int:
             failed = True
         else:
             print(f"{path}: ok")
-    return 1 if failed else 0
+    return exit_codes.INVALID if failed else 0
+
+
+def _config(args: argparse.Namespace) -> int:
+    from mock_puresms.config_file import ConfigError, load_config_file
+
+    failed = False
+    for path in args.files:
+        try:
+            load_config_file(path)
+        except ConfigError as exc:
+            print(exc)
+            failed = True
+        else:
+            print(f"{path}: ok")
+    return exit_codes.INVALID if failed else 0
 
 
 def _openapi() -> int:
@@ -141,21 +145,33 @@ def _openapi() -> int:
 
 
 def _health(args: argparse.Namespace) -> int:
+    from mock_puresms import health
+    from mock_puresms.listening import url_for
     from mock_puresms.settings import Settings
+    from mock_puresms.settings_errors import explain
 
     if args.url:
         base = args.url.rstrip("/")
     else:
-        settings = Settings()
-        host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
-        base = f"http://{host}:{settings.port}"
-    try:
-        with urllib.request.urlopen(f"{base}/_mock/health", timeout=5) as response:
-            ok = response.status == 200
-    except (urllib.error.URLError, OSError) as exc:
-        print(f"mock-puresms: {base} is not healthy: {exc}", file=sys.stderr)
-        return 1
-    return 0 if ok else 1
+        flags = {k: getattr(args, k) for k in ("host", "port") if getattr(args, k) is not None}
+        try:
+            settings = Settings(**flags)
+        except ValidationError as exc:
+            for line in explain(exc, flags):
+                print(f"mock-puresms: {line}", file=sys.stderr)
+            return exit_codes.BAD_SETTINGS
+        if settings.port == 0:
+            print(
+                "mock-puresms: the port is 0 (any free port): give the server's --port or --url",
+                file=sys.stderr,
+            )
+            return exit_codes.BAD_SETTINGS
+        base = url_for(settings.host, settings.port)
+    problem = health.wait(base, args.wait) if args.wait > 0 else health.check(base)
+    if problem is not None:
+        print(f"mock-puresms: {problem}", file=sys.stderr)
+        return exit_codes.INVALID
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -164,6 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(args)
     if args.command == "scenarios":
         return _scenarios(args)
+    if args.command == "config":
+        return _config(args)
     if args.command == "openapi":
         return _openapi()
     return _health(args)

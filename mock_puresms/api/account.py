@@ -6,8 +6,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_puresms.api.auth import authenticate
-from mock_puresms.api.sms_requests import is_http_url
 from mock_puresms.domain.accounts import WebhookSettings
+from mock_puresms.domain.urls import is_http_url
 from mock_puresms.web.body import lowercase_keys, read_json
 from mock_puresms.web.context import mock_of
 from mock_puresms.web.problems import field_error, validation_error

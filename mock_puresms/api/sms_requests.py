@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from itertools import repeat
 from operator import attrgetter, is_
 from typing import Any
-from urllib.parse import urlsplit
 
 from mock_puresms.domain.contacts import Contact
 from mock_puresms.domain.encoding import MAX_SEGMENTS, measure, measure_all
@@ -23,6 +22,7 @@ from mock_puresms.domain.phones import PHONE_RULE, SENDER_RULE, is_valid_sender,
 from mock_puresms.domain.placeholders import fill, has_placeholders
 from mock_puresms.domain.sending import Outbound, OutboundSms
 from mock_puresms.domain.timestamps import parse_iso
+from mock_puresms.domain.urls import is_http_url
 from mock_puresms.web.body import lowercase_keys
 from mock_puresms.web.problems import ProblemError, field_error, validation_error
 
@@ -94,15 +94,6 @@ def _url(fields: dict[str, Any], name: str, errors: Errors) -> str | None:
         errors.setdefault(name, []).append(f"'{name}' must be an absolute http or https URL.")
         return None
     return value
-
-
-def is_http_url(value: str) -> bool:
-    try:
-        parts = urlsplit(value)
-        port_ok = parts.port is None or parts.port > 0
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname) and port_ok
 
 
 # The instants ASP.NET Core's DateTimeOffset can hold, years 1 to 9999 in UTC; outside

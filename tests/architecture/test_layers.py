@@ -47,6 +47,14 @@ def imported(path: Path) -> Iterator[str]:
             if node.level:
                 base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
                 yield f"{base}.{node.module}" if node.module else base
+            elif node.module == "mock_puresms":
+                # ``from mock_puresms import collector`` imports a submodule; other
+                # names (``__version__``) come from the package's ``__init__``.
+                for alias in node.names:
+                    submodule = (PACKAGE / alias.name).is_dir() or (
+                        PACKAGE / f"{alias.name}.py"
+                    ).is_file()
+                    yield f"mock_puresms.{alias.name}" if submodule else "mock_puresms"
             elif node.module:
                 yield node.module
 

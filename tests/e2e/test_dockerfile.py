@@ -1,27 +1,30 @@
 """The Dockerfile, checked without a Docker engine.
 
 The first tests read the Dockerfile and check that what it names exists: the base
-image, the files it copies, the console script of its entrypoint, the CLI subcommand
-of its health check, the settings its environment variables set.
+image, the files it copies, the dependency layer before the source, the entrypoint
+script (run here with a stub ``mock-puresms`` to check how it routes arguments), the
+CLI subcommand of its health check, the settings its environment variables set.
 
 The slow test then reproduces the image on this machine: the files the Dockerfile
-copies go into a fresh folder, its ``pip install`` command installs them into a fresh
-virtualenv, the source folder is removed as the image removes it, and the entrypoint
-runs with an extra flag, as ``docker run IMAGE --scenario realistic`` would run it,
-until the health check command exits 0.
+copies go into a fresh folder, its RUN steps run (the requirements are extracted from
+pyproject.toml; the package is installed into a fresh virtualenv), the source folder is
+removed as the image removes it, and the entrypoint runs with an extra flag, as
+``docker run IMAGE --scenario realistic`` would run it, until the health check command
+exits 0.
 
 Two shortcuts keep it fast and offline but for the package registry (the build backend
 is fetched as in the image): the virtualenv is made without pip (the running pip
-installs into it with ``--python``), and the install gets ``--no-deps``: the
-dependencies are taken from the environment running the tests, through a ``.pth`` file
-naming its site-packages. (``venv --system-site-packages`` would expose the base
-interpreter's packages, not this environment's, where the dependencies are.) The package
-itself is installed from the copied files, and the test checks that it is that copy
-which runs.
+installs into it with ``--python``), and the dependencies are not installed from the
+extracted requirements (the test checks they are pyproject's): they are taken from the
+environment running the tests, through a ``.pth`` file naming its site-packages.
+(``venv --system-site-packages`` would expose the base interpreter's packages, not this
+environment's, where the dependencies are.) The package itself is installed from the
+copied files, and the test checks that it is that copy which runs.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shlex
@@ -45,6 +48,7 @@ from mock_puresms.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
+ENTRYPOINT_SCRIPT = ROOT / "docker-entrypoint.sh"
 
 
 @dataclass(frozen=True)
@@ -194,22 +198,120 @@ def test_every_mock_puresms_variable_is_a_setting(instructions: list[Instruction
     assert ours and ours <= fields, ours - fields
 
 
-def test_the_entrypoint_is_the_console_script_serving_and_takes_extra_flags(
+def _dependencies() -> list[str]:
+    return list(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
+
+
+def _index(instructions: list[Instruction], found: str, keyword: str = "RUN") -> int:
+    return next(n for n, i in enumerate(instructions) if i.keyword == keyword and found in i.args)
+
+
+def test_dependencies_are_installed_in_a_layer_before_the_source_is_copied(
     instructions: list[Instruction],
 ) -> None:
+    first_copy = _index(instructions, "", "COPY")
+    dependencies = _index(instructions, "pip install --no-cache-dir -r")
+    source = _index(instructions, "mock_puresms", "COPY")
+    package = _index(instructions, "--no-deps")
+    assert instructions[first_copy].args.split() == ["pyproject.toml", "./"]
+    assert first_copy < dependencies < source < package
+    # Nothing the code changes reaches the dependency layer.
+    between = instructions[first_copy + 1 : dependencies + 1]
+    assert all(i.keyword == "RUN" and "mock_puresms" not in i.args for i in between)
+
+
+def test_the_dependency_step_extracts_exactly_the_pyproject_dependencies(
+    instructions: list[Instruction], tmp_path: Path
+) -> None:
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    run = instructions[_index(instructions, "pip install --no-cache-dir -r")]
+    _run_steps(run, tmp_path, tmp_path, venv=None)
+    assert (tmp_path / "requirements.txt").read_text().splitlines() == _dependencies()
+
+
+def test_only_what_runs_is_installed() -> None:
+    names = [dependency.split(";")[0].split(">")[0].split("=")[0] for dependency in _dependencies()]
+    # uvicorn[standard] would add watchfiles (--reload) and websockets: never used.
+    assert "uvicorn" in names and not any("[" in name for name in names)
+    assert {"uvloop", "httptools"} <= set(names)  # uvicorn picks them up when installed
+
+
+def test_the_entrypoint_is_the_shipped_executable_script(instructions: list[Instruction]) -> None:
     entrypoint = only(instructions, "ENTRYPOINT").exec_form()
-    assert entrypoint[0] == console_script()
-    assert only(instructions, "CMD").exec_form() == []
-    args = build_parser().parse_args([*entrypoint[1:], "--scenario", "realistic"])
-    assert (args.command, args.scenario) == ("serve", "realistic")
-    # No --host or --port flag: flags win over MOCK_PURESMS_*, so the environment
-    # variables (and the health check reading them) could not change them.
-    assert "--port" not in entrypoint and "--host" not in entrypoint
+    assert entrypoint == [ENTRYPOINT_SCRIPT.name]
+    copied = [i.args.split() for i in instructions if i.keyword == "COPY"]
+    assert [ENTRYPOINT_SCRIPT.name, "/usr/local/bin/"] in copied  # on the image's PATH
+    assert os.access(ENTRYPOINT_SCRIPT, os.X_OK), "docker-entrypoint.sh must be executable"
+    assert ENTRYPOINT_SCRIPT.read_text().startswith("#!/bin/sh\n")
+    assert only(instructions, "CMD").exec_form() == ["serve"]
+
+
+def _route(args: list[str], tmp_path: Path) -> list[str]:
+    """What the entrypoint script runs for ``docker run IMAGE ARGS``, with a stub
+    ``mock-puresms`` first on PATH that prints the arguments it was given."""
+    stubs = tmp_path / "bin"
+    stubs.mkdir(exist_ok=True)
+    stub = stubs / "mock-puresms"
+    stub.write_text('#!/bin/sh\nfor arg in "mock-puresms" "$@"; do printf \'%s\\n\' "$arg"; done\n')
+    stub.chmod(0o755)
+    result = subprocess.run(
+        [str(ENTRYPOINT_SCRIPT), *args],
+        env={"PATH": f"{stubs}{os.pathsep}/usr/bin{os.pathsep}/bin"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("args", "runs"),
+    [
+        ([], ["mock-puresms", "serve"]),
+        (["serve"], ["mock-puresms", "serve"]),
+        (["--port", "9000"], ["mock-puresms", "serve", "--port", "9000"]),
+        (["--scenario", "realistic"], ["mock-puresms", "serve", "--scenario", "realistic"]),
+        (["--admin-token", "two words"], ["mock-puresms", "serve", "--admin-token", "two words"]),
+        (["--version"], ["mock-puresms", "--version"]),
+        (["--help"], ["mock-puresms", "--help"]),
+        (
+            ["scenarios", "validate", "/s/x.yaml"],
+            ["mock-puresms", "scenarios", "validate", "/s/x.yaml"],
+        ),
+        (["config", "validate", "/c.yaml"], ["mock-puresms", "config", "validate", "/c.yaml"]),
+        (["openapi"], ["mock-puresms", "openapi"]),
+        (["health", "--wait", "5"], ["mock-puresms", "health", "--wait", "5"]),
+        # A typo goes to mock-puresms, which lists the subcommands.
+        (["sevre"], ["mock-puresms", "sevre"]),
+    ],
+)
+def test_the_entrypoint_serves_by_default_and_passes_subcommands_through(
+    tmp_path: Path, args: list[str], runs: list[str]
+) -> None:
+    assert _route(args, tmp_path) == runs
+    if runs[1:2] != ["sevre"] and "--help" not in runs and "--version" not in runs:
+        build_parser().parse_args(runs[1:])  # what it runs is a valid command line
+
+
+def test_the_entrypoint_runs_other_programs_of_the_image(tmp_path: Path) -> None:
+    assert _route(["sh", "-c", "echo from sh"], tmp_path) == ["from sh"]
+
+
+def test_the_entrypoint_knows_every_subcommand() -> None:
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    case = next(
+        line for line in ENTRYPOINT_SCRIPT.read_text().splitlines() if "serve | scenarios" in line
+    )
+    routed = {word.strip() for word in case.split(")")[0].split("|")}
+    assert routed == set(subparsers.choices)
 
 
 def test_the_healthcheck_is_a_real_cli_subcommand(instructions: list[Instruction]) -> None:
     command = healthcheck_command(only(instructions, "HEALTHCHECK"))
-    assert command[0] == console_script()
+    assert command == [console_script(), "health"]
+    # No --host or --port: it reads MOCK_PURESMS_HOST and MOCK_PURESMS_PORT, as serve does.
     assert build_parser().parse_args(command[1:]).command == "health"
 
 
@@ -223,12 +325,14 @@ def _free_port() -> int:
         return port
 
 
-def _copy_context(instructions: list[Instruction], root: Path) -> Path:
-    """Carry out WORKDIR and COPY into ``root`` (standing for the image's /); returns
-    the working directory of the install step."""
+def _build(instructions: list[Instruction], root: Path, venv: Path) -> None:
+    """Carry out WORKDIR, COPY and the RUN steps before USER into ``root`` (standing for
+    the image's /), installing into ``venv``."""
     workdir = PurePosixPath("/")
     patterns = dockerignore_patterns()
     for instruction in instructions:
+        if instruction.keyword == "USER":
+            return
         if instruction.keyword == "WORKDIR":
             workdir = workdir / instruction.args
             (root / workdir.relative_to("/")).mkdir(parents=True, exist_ok=True)
@@ -249,21 +353,36 @@ def _copy_context(instructions: list[Instruction], root: Path) -> Path:
                 else:
                     target.mkdir(parents=True, exist_ok=True)
                     shutil.copy2(origin, target / origin.name)
-        elif instruction.keyword == "RUN" and "pip install" in instruction.args:
-            return root / workdir.relative_to("/")
-    raise AssertionError("no RUN pip install in the Dockerfile")
+        elif instruction.keyword == "RUN" and "useradd" not in instruction.args:
+            _run_steps(instruction, root / workdir.relative_to("/"), root, venv)
+    raise AssertionError("no USER in the Dockerfile")
 
 
-def _install(instructions: list[Instruction], root: Path, venv: Path) -> None:
-    """Carry out the install RUN: its ``pip install`` (with ``--no-deps``) and ``rm``."""
-    workdir = _copy_context(instructions, root)
-    run = next(i for i in instructions if i.keyword == "RUN" and "pip install" in i.args)
+def _run_steps(run: Instruction, workdir: Path, root: Path, venv: Path | None) -> None:
+    """The commands of one RUN: extracting the requirements, installing (the package only,
+    into ``venv``, skipped when None), removing the source folder."""
     for command in run.args.split("&&"):
         argv = shlex.split(command)
-        if argv[:2] == ["pip", "install"]:
+        if argv[:2] == ["python", "-c"] and argv[3:4] == [">"]:
+            output = subprocess.run(
+                [sys.executable, "-c", argv[2]],
+                cwd=workdir,
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=60,
+            ).stdout
+            (workdir / argv[4]).write_text(output)
+        elif argv[:2] == ["pip", "install"] and "-r" in argv:
+            # The dependencies come from the test environment; the list must be pyproject's.
+            requirements = workdir / argv[argv.index("-r") + 1]
+            assert requirements.read_text().splitlines() == _dependencies()
+        elif argv[:2] == ["pip", "install"] and "--no-deps" in argv:
+            if venv is None:
+                continue
             pip = [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python")]
             result = subprocess.run(
-                [*pip, "install", "--no-deps", "--quiet", *argv[2:]],
+                [*pip, "install", "--quiet", *argv[2:]],
                 cwd=workdir,
                 capture_output=True,
                 text=True,
@@ -277,11 +396,13 @@ def _install(instructions: list[Instruction], root: Path, venv: Path) -> None:
             raise AssertionError(f"line {run.line}: cannot reproduce {command.strip()!r}")
 
 
-def _run_env(instructions: list[Instruction], venv: Path, port: int) -> dict[str, str]:
+def _run_env(instructions: list[Instruction], root: Path, venv: Path, port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOCK_PURESMS_")}
     env.pop("PYTHONPATH", None)
     env.update(env_of(instructions))
-    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    env["PATH"] = os.pathsep.join(
+        [str(venv / "bin"), str(root / "usr" / "local" / "bin"), env.get("PATH", "")]
+    )
     env["MOCK_PURESMS_PORT"] = str(port)  # as docker run -e would; 8080 may be taken here
     return env
 
@@ -299,11 +420,11 @@ def test_the_image_steps_install_serve_with_extra_flags_and_pass_the_healthcheck
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     site_packages = next((venv / "lib").glob("python3*/site-packages"))
     (site_packages / "_test_dependencies.pth").write_text("\n".join(site.getsitepackages()))
-    _install(instructions, root, venv)
+    _build(instructions, root, venv)
     assert not (root / "src").exists(), "the image removes its source folder"
 
     port = _free_port()
-    env = _run_env(instructions, venv, port)
+    env = _run_env(instructions, root, venv, port)
     located = subprocess.run(
         [str(venv / "bin" / "python"), "-c", "import mock_puresms; print(mock_puresms.__file__)"],
         env=env,
@@ -315,18 +436,20 @@ def test_the_image_steps_install_serve_with_extra_flags_and_pass_the_healthcheck
     assert Path(located).is_relative_to(site_packages), located
 
     entrypoint = only(instructions, "ENTRYPOINT").exec_form()
-    command = only(instructions, "CMD").exec_form()
     healthcheck = healthcheck_command(only(instructions, "HEALTHCHECK"))
-    argv = [str(venv / "bin" / entrypoint[0]), *entrypoint[1:], *command]
-    # The extra flag, as `docker run IMAGE --scenario realistic` passes it.
-    argv += ["--scenario", "realistic"]
+    # The extra flag replaces CMD, as `docker run IMAGE --scenario realistic` does.
+    argv = [*entrypoint, "--scenario", "realistic"]
     # Listen on loopback only: the image's 0.0.0.0 is for a container's network. The
     # health check keeps the image's environment, so it maps 0.0.0.0 to loopback itself.
     server_env = {**env, "MOCK_PURESMS_HOST": "127.0.0.1"}
     workdir = root / "data"
     workdir.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
-        argv, env=server_env, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        [shutil.which(argv[0], path=env["PATH"]) or argv[0], *argv[1:]],
+        env=server_env,
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 60

@@ -1,0 +1,120 @@
+"""The config file reader: every mistake with its line and key path, the API's URL rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from mock_puresms.config_file import ConfigError, parse_config
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, source_name="mock.yaml")
+    return str(caught.value).splitlines()
+
+
+def test_a_valid_file_is_read() -> None:
+    config = parse_config(
+        "accounts:\n"
+        "  - name: acme\n"
+        "    apiKeys: [k]\n"
+        "    webhooks: {deliveryReceiptUrl: 'https://app.test/receipts', secret: s}\n"
+        "webhooks: {timeout: 2s}\n"
+    )
+    assert config.accounts[0].webhooks.delivery_receipt_url == "https://app.test/receipts"
+    assert config.webhooks.timeout_ms == 2000
+
+
+def test_an_empty_file_is_the_defaults() -> None:
+    assert parse_config("").accounts == ()
+
+
+def test_a_webhook_url_follows_the_api_rule_with_line_and_path() -> None:
+    text = (
+        "accounts:\n"
+        "  - name: acme\n"
+        "    apiKeys: [k]\n"
+        "    webhooks:\n"
+        "      replyUrl: https://ok.test/replies\n"
+        "      deliveryReceiptUrl: not a url\n"
+    )
+    assert problems(text) == [
+        "mock.yaml:6: accounts[0].webhooks.deliveryReceiptUrl: "
+        "must be an absolute http or https URL (or be left out)"
+    ]
+
+
+@pytest.mark.parametrize("url", ["ftp://x.test/r", "/relative", "http://", "http://h.test:0/"])
+def test_urls_the_api_refuses_are_refused(url: str) -> None:
+    text = f"accounts:\n  - name: a\n    webhooks: {{replyUrl: '{url}'}}\n"
+    assert problems(text) == [
+        "mock.yaml:3: accounts[0].webhooks.replyUrl: "
+        "must be an absolute http or https URL (or be left out)"
+    ]
+
+
+def test_every_mistake_is_reported_in_line_order() -> None:
+    text = (
+        "accounts:\n"  # 1
+        "  - name: acme\n"  # 2
+        "    credits: -5\n"  # 3
+        "    colour: blue\n"  # 4
+        "  - apiKeys: [k2]\n"  # 5
+        "webhooks:\n"  # 6
+        "  timeout: soon\n"  # 7
+        "  maxBatch: many\n"  # 8
+    )
+    found = problems(text)
+    assert [line.split(":")[1] for line in found] == ["3", "4", "5", "7", "8"], found
+    assert found[0] == "mock.yaml:3: accounts[0].credits: must be 0 or more"
+    assert found[1].startswith("mock.yaml:4: accounts[0].colour: unknown key; allowed: name,")
+    assert found[2] == "mock.yaml:5: accounts[1].name: missing: this key is required"
+    assert found[3].startswith("mock.yaml:7: webhooks.timeout: 'soon' is not a duration")
+    assert found[4] == "mock.yaml:8: webhooks.maxBatch: must be a whole number"
+
+
+def test_an_unknown_top_level_key_lists_the_allowed_ones() -> None:
+    assert problems("acounts: []\n") == [
+        "mock.yaml:1: acounts: unknown key; allowed: accounts, webhooks"
+    ]
+
+
+def test_yaml_syntax_errors_name_the_file_and_line_not_unicode_string() -> None:
+    found = problems("accounts:\n  - name: acme\n    apiKeys: [k\n")
+    assert len(found) == 1
+    assert found[0].startswith("mock.yaml:4: not valid YAML:"), found
+    assert "<unicode string>" not in found[0]
+
+
+def test_a_repeated_key_is_a_mistake() -> None:
+    assert problems("accounts: []\nwebhooks: {}\naccounts: []\n") == [
+        "mock.yaml:3: accounts: repeated (first on line 1)"
+    ]
+
+
+def test_shared_credentials_and_names_point_at_the_repeat() -> None:
+    text = (
+        "accounts:\n"
+        "  - {name: a, apiKeys: [k1]}\n"
+        "  - name: b\n"
+        "    apiKeys: [k2, k1]\n"
+        "  - {name: a}\n"
+    )
+    assert problems(text) == [
+        "mock.yaml:4: accounts[1].apiKeys[1]: a key or client id is used by both 'a' and 'b'",
+        "mock.yaml:5: accounts[2].name: account name 'a' is repeated",
+    ]
+
+
+def test_a_file_that_is_not_a_mapping_says_what_it_should_be() -> None:
+    assert problems("- a\n- b\n") == [
+        "mock.yaml:1: the file must be a mapping with the keys accounts, webhooks"
+    ]
+
+
+def test_an_empty_secret_is_refused_as_the_api_refuses_it() -> None:
+    found = problems("accounts:\n  - name: a\n    webhooks: {secret: ''}\n")
+    assert found == [
+        "mock.yaml:3: accounts[0].webhooks.secret: "
+        "must not be empty; leave it out for unsigned webhooks"
+    ]
