@@ -23,7 +23,7 @@ from mock_puresms.domain.errors import NotFound
 from mock_puresms.domain.events import EventBus, StateReset, Subscriber
 from mock_puresms.domain.groups import Group, GroupService
 from mock_puresms.domain.inbound import ReplyService
-from mock_puresms.domain.messages import BatchSummary, Message
+from mock_puresms.domain.messages import V1, BatchSummary, Message
 from mock_puresms.domain.ports import Store
 from mock_puresms.domain.queries import ContactQuery, GroupQuery, MessageQuery, Page, ReplyQuery
 from mock_puresms.domain.replies import Reply
@@ -257,10 +257,17 @@ class Mock:
         is_test: bool,
         batch_reference: str | None = None,
         send_at: int | None = None,
+        api: str = V1,
     ) -> list[Message]:
-        """Create one message per outbound item, all or none (``InsufficientCredits``)."""
+        """Create one message per outbound item, all or none (``InsufficientCredits``);
+        ``api`` is the PureSMS API the send came through (``V1`` or ``CONNECT``)."""
         return await self._parts.messages.send(
-            account, outbound, is_test=is_test, batch_reference=batch_reference, send_at=send_at
+            account,
+            outbound,
+            is_test=is_test,
+            batch_reference=batch_reference,
+            send_at=send_at,
+            api=api,
         )
 
     async def message(self, account_id: str, reference: str) -> Message:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -11,6 +12,10 @@ from typing import NamedTuple
 from mock_puresms.domain.statuses import FINAL_STATUSES, DeliveryStatus
 
 _REFERENCE_BYTES = 8
+
+# The two PureSMS APIs a message can come from.
+V1 = "v1"
+CONNECT = "connect"
 
 
 # References need to be unique, not secret: a PRNG seeded from the OS gives 64 bits per
@@ -39,6 +44,26 @@ def new_references(prefix: str, count: int) -> list[str]:
     bits = _references.getrandbits(64 * count).to_bytes(_REFERENCE_BYTES * count, "big")
     digits = bits.hex(" ", _REFERENCE_BYTES).upper()
     return (prefix + digits.replace(" ", " " + prefix)).split(" ")
+
+
+# The current API's ids are 64-bit integers that increase and are unique across
+# accounts (API.md 9.1). Like Snowflake ids, the high bits are milliseconds of wall
+# time since an epoch and the low 22 bits a counter, so ids keep increasing across a
+# restart of a ``--db`` mock: 19 digits today, below 2**63 until the 2080s.
+_ID_EPOCH_MS = 1_420_070_400_000  # 2015-01-01
+_ID_COUNTER_BITS = 22
+_last_id = 0
+
+
+def new_ids(count: int) -> list[str]:
+    """``count`` new 64-bit ids of the current API, increasing, as digit strings."""
+    global _last_id
+    if count <= 0:
+        return []
+    floor = (time.time_ns() // 1_000_000 - _ID_EPOCH_MS) << _ID_COUNTER_BITS
+    first = max(_last_id + 1, floor)
+    _last_id = first + count - 1
+    return list(map(str, range(first, first + count)))
 
 
 class HistoryEntry(NamedTuple):
@@ -105,6 +130,13 @@ class Message:
     pending: tuple[PlannedStep, ...] = ()
     next_due: int | None = None
     reply_plan: tuple[int, str] | None = None
+    # Which PureSMS API sent it: "v1", or "connect" (the current API, whose messages
+    # have 64-bit ids as their references and receipts as Connect events).
+    api: str = V1
+    client_tag: str | None = None  # the current API's reporting tag
+    # A Deleted message was cancelled by its sender (the current API shows it as
+    # Cancelled) rather than deleted through the control surface (Deleted).
+    cancelled: bool = False
 
     @property
     def updated_at(self) -> int:
@@ -146,6 +178,9 @@ def build_messages(
     pending: Iterable[tuple[PlannedStep, ...]],
     next_due: Iterable[int | None],
     reply_plan: Iterable[tuple[int, str] | None],
+    api: Iterable[str],
+    client_tag: Iterable[str | None],
+    cancelled: Iterable[bool],
 ) -> list[Message]:
     """One ``Message`` per position of the columns, which are read together (pass
     ``itertools.repeat`` for a value every message shares).
@@ -175,6 +210,9 @@ def build_messages(
             pending,
             next_due,
             reply_plan,
+            api,
+            client_tag,
+            cancelled,
         )
     )
 

@@ -13,12 +13,15 @@ from mock_puresms.domain.accounts import Account
 from mock_puresms.domain.errors import Conflict, NotFound
 from mock_puresms.domain.events import EventBus, MessagesCreated, StatusChanged, StatusesChanged
 from mock_puresms.domain.messages import (
+    CONNECT,
+    V1,
     HistoryEntry,
     Message,
     PlannedStep,
     Routing,
     build_messages,
     new_entry,
+    new_ids,
     new_reference,
     new_references,
 )
@@ -36,6 +39,7 @@ class OutboundSms(NamedTuple):
     segments: int
     client_reference: str | None = None
     receipt_url: str | None = None
+    client_tag: str | None = None
 
 
 @dataclass(slots=True)
@@ -54,16 +58,21 @@ class Outbound:
     segments: list[int]
     client_reference: list[str | None]
     receipt_url: list[str | None]
+    # The current API's tags; ``None`` when no message has one (every v1 send).
+    client_tag: list[str | None] | None = None
 
     @classmethod
     def of(cls, items: Sequence[OutboundSms]) -> Outbound:
         """Columns from messages validated one by one."""
         if not items:
             return cls([], [], [], [], [], [], [])
-        to, sender, content, encoding, segments, client_reference, receipt_url = map(
+        to, sender, content, encoding, segments, client_reference, receipt_url, tag = map(
             list, zip(*items, strict=True)
         )
-        return cls(to, sender, content, encoding, segments, client_reference, receipt_url)
+        client_tag = tag if any(t is not None for t in tag) else None
+        return cls(
+            to, sender, content, encoding, segments, client_reference, receipt_url, client_tag
+        )
 
     def __len__(self) -> int:
         return len(self.to)
@@ -152,8 +161,12 @@ class MessageService:
         is_test: bool,
         batch_reference: str | None = None,
         send_at: int | None = None,
+        api: str = V1,
     ) -> list[Message]:
         """Create one message per outbound item, all or none.
+
+        ``api`` is the PureSMS API the send came through: the current one's (``CONNECT``)
+        messages have 64-bit ids as references.
 
         Messages to opted-out phones are created ``Skipped`` and cost nothing; the rest
         cost one credit per segment unless in test mode (``Account.charge``). Raises
@@ -181,7 +194,7 @@ class MessageService:
         draft = Draft(outbound, is_test, initial, skipped, now, send_at)
         plans = self._plan(draft)
         messages = build_messages(
-            reference=new_references("M", count),
+            reference=new_ids(count) if api == CONNECT else new_references("M", count),
             account_id=repeat(account.id),
             to=outbound.to,
             sender=outbound.sender,
@@ -199,6 +212,9 @@ class MessageService:
             pending=plans.pending,
             next_due=plans.next_due,
             reply_plan=plans.reply_plan,
+            api=repeat(api),
+            client_tag=outbound.client_tag or repeat(None),
+            cancelled=repeat(False),
         )
         # The credit rule, applied after planning (a refused send draws from the
         # scenario as it always has) and before the write is awaited; all or nothing.
@@ -287,6 +303,7 @@ class MessageService:
                 f"Message '{reference}' is {message.status.label}; only a Scheduled "
                 "message can be cancelled."
             )
+        message.cancelled = True  # stored with the status change
         await self.change_status(message, DeliveryStatus.DELETED, self._now())
         return message
 
@@ -296,5 +313,7 @@ class MessageService:
         if not messages:
             raise NotFound(f"No batch with reference '{batch_reference}'.")
         scheduled = [m for m in messages if m.status is DeliveryStatus.SCHEDULED]
+        for message in scheduled:
+            message.cancelled = True  # stored with the status change
         cancelled = await self.advance_statuses(scheduled, DeliveryStatus.DELETED, self._now())
         return len(cancelled)

@@ -43,16 +43,17 @@ from mock_puresms.storage.sqlite.rows import (
 )
 from mock_puresms.storage.sqlite.writer import SqliteWriter, connect
 
-_REFERENCE, _ACCOUNT_ID, _STATUS, _HISTORY = (
-    attrgetter(name) for name in ("reference", "account_id", "status", "history")
+_REFERENCE, _ACCOUNT_ID, _STATUS, _HISTORY, _CANCELLED = (
+    attrgetter(name) for name in ("reference", "account_id", "status", "history", "cancelled")
 )
 
 _INSERT_SEND = "INSERT INTO sends (seq, account_id, body) VALUES (?, ?, ?)"
 _UPSERT_STATE = (
     "INSERT INTO message_state (reference, account_id, status, history, pending, next_due, "
-    "reply_plan) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (reference) DO UPDATE SET "
-    "status = excluded.status, history = excluded.history, pending = excluded.pending, "
-    "next_due = excluded.next_due, reply_plan = excluded.reply_plan"
+    "reply_plan, cancelled) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (reference) DO UPDATE "
+    "SET status = excluded.status, history = excluded.history, pending = excluded.pending, "
+    "next_due = excluded.next_due, reply_plan = excluded.reply_plan, "
+    "cancelled = excluded.cancelled"
 )
 _INSERT_OUTBOX = "INSERT OR IGNORE INTO outbox (reference, position, account_id) VALUES (?, ?, ?)"
 _UPSERT_ACCOUNT = (
@@ -167,7 +168,7 @@ class SqliteJournal:
         changed = {
             row[0]: row[1:]
             for row in connection.execute(
-                "SELECT reference, status, history, pending, next_due, reply_plan "
+                "SELECT reference, status, history, pending, next_due, reply_plan, cancelled "
                 "FROM message_state"
             )
         }
@@ -272,6 +273,7 @@ class SqliteJournal:
                 map(int, map(_STATUS, messages)),
                 history_column(messages),
                 *plan_columns(messages),
+                map(int, map(_CANCELLED, messages)),
                 strict=True,
             )
         )

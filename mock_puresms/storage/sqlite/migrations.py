@@ -68,6 +68,11 @@ MIGRATIONS: list[str] = [
     FROM messages ORDER BY seq;
     DROP TABLE messages;
     """,
+    # 3: a Deleted message remembers whether its sender cancelled it (the current API
+    # shows Cancelled) or the control surface deleted it.
+    """
+    ALTER TABLE message_state ADD COLUMN cancelled INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 

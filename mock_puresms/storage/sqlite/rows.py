@@ -18,6 +18,7 @@ from mock_puresms.domain.accounts import Account, WebhookSettings
 from mock_puresms.domain.contacts import Contact
 from mock_puresms.domain.deliveries import Attempt, Delivery
 from mock_puresms.domain.messages import (
+    V1,
     HistoryEntry,
     Message,
     PlannedStep,
@@ -30,8 +31,8 @@ Row = tuple[Any, ...]
 T = TypeVar("T")
 U = TypeVar("U")
 
-_HISTORY, _PENDING, _NEXT_DUE, _REPLY_PLAN = (
-    attrgetter(name) for name in ("history", "pending", "next_due", "reply_plan")
+_HISTORY, _PENDING, _NEXT_DUE, _REPLY_PLAN, _CLIENT_TAG = (
+    attrgetter(name) for name in ("history", "pending", "next_due", "reply_plan", "client_tag")
 )
 
 # A send's row holds one JSON array per message field, in this order; the encoded
@@ -96,6 +97,7 @@ def columns_send_body(messages: Sequence[Message]) -> bytes:
     body["pending"] = _fragments(pending)
     body["next_due"] = next_due
     body["reply_plan"] = _fragments(reply_plan)
+    _add_api_fields(body, messages)
     return orjson.dumps(body)
 
 
@@ -109,7 +111,18 @@ def single_send_body(message: Message) -> bytes:
     body["pending"] = [pending]
     body["next_due"] = [message.next_due]
     body["reply_plan"] = [message.reply_plan]
+    _add_api_fields(body, (message,))
     return orjson.dumps(body)
+
+
+def _add_api_fields(body: dict[str, Any], messages: Sequence[Message]) -> None:
+    """The API and client tags of a send, written only where they are not v1's defaults
+    (a send comes through one API; most have no tags): rows stay as they were for v1."""
+    if messages[0].api != V1:
+        body["api"] = messages[0].api
+    tags = list(map(_CLIENT_TAG, messages))
+    if tags.count(None) != len(tags):
+        body["client_tag"] = tags
 
 
 def _fragments(encoded: list[bytes | None]) -> list[orjson.Fragment | None]:
@@ -129,13 +142,13 @@ def _reply_plan(stored: list[Any] | None) -> tuple[int, str] | None:
     return (stored[0], stored[1]) if stored else None
 
 
-def messages_of(
-    account_id: str, body: dict[str, list[Any]], changed: dict[str, Row]
-) -> list[Message]:
+def messages_of(account_id: str, body: dict[str, Any], changed: dict[str, Row]) -> list[Message]:
     """The messages of one stored send, with the state of those changed since
-    (``changed``: reference -> status, history, pending, next_due, reply_plan as stored)."""
+    (``changed``: reference -> status, history, pending, next_due, reply_plan,
+    cancelled as stored)."""
     statuses, histories = body["status"], body["history"]
     pending, next_due, reply_plan = body["pending"], body["next_due"], body["reply_plan"]
+    cancelled: list[bool] | None = None
     for index, reference in enumerate(body["reference"]):
         state = changed.get(reference)
         if state is not None:
@@ -143,6 +156,10 @@ def messages_of(
             pending[index] = orjson.loads(state[2]) if state[2] else None
             next_due[index] = state[3]
             reply_plan[index] = orjson.loads(state[4]) if state[4] else None
+            if state[5]:
+                if cancelled is None:
+                    cancelled = [False] * len(statuses)
+                cancelled[index] = True
     return build_messages(
         reference=body["reference"],
         account_id=repeat(account_id),
@@ -162,6 +179,9 @@ def messages_of(
         pending=map(_pending, pending),
         next_due=next_due,
         reply_plan=map(_reply_plan, reply_plan),
+        api=repeat(body.get("api", V1)),
+        client_tag=body.get("client_tag") or repeat(None),
+        cancelled=cancelled or repeat(False),
     )
 
 

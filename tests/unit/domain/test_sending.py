@@ -283,7 +283,8 @@ def stored_messages(count: int, status: DeliveryStatus = DeliveryStatus.ACCEPTED
         status=[status] * count, created_at=[0] * count, client_reference=[None] * count,
         batch_reference=[None] * count, receipt_url=[None] * count, send_at=[None] * count,
         history=[history] * count, pending=[()] * count, next_due=[None] * count,
-        reply_plan=[None] * count,
+        reply_plan=[None] * count, api=["v1"] * count, client_tag=[None] * count,
+        cancelled=[False] * count,
     )  # fmt: skip
 
 
@@ -333,3 +334,14 @@ def test_messages_with_separate_histories_each_get_the_new_entry() -> None:
 def test_build_messages_takes_the_columns_in_message_field_order() -> None:
     parameters = list(inspect.signature(build_messages).parameters)
     assert parameters == [f.name for f in dataclasses.fields(Message)]
+
+
+def test_messages_of_the_current_api_get_increasing_64_bit_ids_as_references() -> None:
+    from mock_puresms.domain.messages import new_ids
+
+    first = new_ids(3)
+    later = new_ids(1)
+    ids = [int(i) for i in first + later]
+    assert ids == sorted(ids) and len(set(ids)) == 4
+    assert all(i.isdigit() and len(i) in (18, 19) for i in first + later)
+    assert max(ids) < 2**63

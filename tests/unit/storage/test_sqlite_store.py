@@ -95,3 +95,40 @@ def test_nothing_is_written_before_the_store_is_opened(tmp_path: Path) -> None:
             await store.close()
 
     asyncio.run(main())
+
+
+def test_the_api_client_tags_and_a_cancel_survive_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "mock.db"
+    tagged = [
+        message("362902582244425728", api="connect", client_tag="promo"),
+        message("362902582244425729", api="connect", client_tag=None),
+    ]
+    plain = message("M1")
+    cancelled = message("M2", status=DeliveryStatus.SCHEDULED)
+
+    async def before() -> None:
+        store = SqliteStore(path)
+        await store.open()
+        await store.add_messages(tagged)
+        await store.add_messages([plain, cancelled])
+        cancelled.cancelled = True
+        cancelled.status = DeliveryStatus.DELETED
+        await store.save_messages([cancelled])
+        await store.close()
+
+    async def after() -> None:
+        store = SqliteStore(path)
+        await store.open()
+        try:
+            found = [await store.get_message(m.reference) for m in (*tagged, plain, cancelled)]
+            assert [(m.api, m.client_tag, m.cancelled) for m in found if m is not None] == [
+                ("connect", "promo", False),
+                ("connect", None, False),
+                ("v1", None, False),
+                ("v1", None, True),
+            ]
+        finally:
+            await store.close()
+
+    asyncio.run(before())
+    asyncio.run(after())
