@@ -7,9 +7,7 @@ stopped (terminate, then wait) at the end of its test.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from cli_helpers import clean_env, free_port
 
 from mock_puresms import __version__
 from mock_puresms.api.docs import load_openapi
@@ -27,26 +26,6 @@ from mock_puresms.simulation.scenarios import shipped_scenarios
 
 SHIPPED = ["default", "failures", "realistic", "replies", "slow"]
 START_TIMEOUT = 20.0
-_PROXY_VARIABLES = {"http_proxy", "https_proxy", "all_proxy"}
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now (another process could still take it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """This environment without MOCK_PURESMS_* and proxy variables, plus ``extra``."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("MOCK_PURESMS_") and k.lower() not in _PROXY_VARIABLES
-    }
-    env.update(extra)
-    return env
 
 
 def get(url: str, **kwargs: Any) -> httpx.Response:

@@ -8,7 +8,6 @@ Every server is a real ``python -m mock_puresms serve`` process on loopback.
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import socket
@@ -22,29 +21,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cli_helpers import clean_env, free_port
 
 from mock_puresms import __version__
 
 START_TIMEOUT = 30.0
-_PROXY_VARIABLES = {"http_proxy", "https_proxy", "all_proxy"}
 READY = re.compile(r'mock-puresms \S+ ready at (http://[^\s"\\]+)')
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("MOCK_PURESMS_") and k.lower() not in _PROXY_VARIABLES
-    }
-    env.update(extra)
-    return env
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
