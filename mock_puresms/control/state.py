@@ -30,7 +30,8 @@ class ControlState:
         subscribe(self._on_event)
 
     def _on_event(self, event: Event) -> None:
-        if isinstance(event, StateReset):
+        # Called for every event, so the one test that matters comes first.
+        if type(event) is StateReset:
             self.reset(event.account_id)
 
     def reset(self, account_id: str | None = None) -> None:

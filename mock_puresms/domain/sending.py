@@ -69,7 +69,7 @@ class Outbound:
         to, sender, content, encoding, segments, client_reference, receipt_url, tag = map(
             list, zip(*items, strict=True)
         )
-        client_tag = tag if any(t is not None for t in tag) else None
+        client_tag = tag if tag.count(None) != len(tag) else None  # a C-level pass
         return cls(
             to, sender, content, encoding, segments, client_reference, receipt_url, client_tag
         )
