@@ -16,6 +16,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mock_puresms import message_log
 from mock_puresms.api.docs import routes as docs_routes
 from mock_puresms.api.routes import v1_routes
 from mock_puresms.control.faults import FaultMiddleware
@@ -79,6 +80,8 @@ def build_mock(
     clock: Clock = VirtualClock() if settings.clock == "virtual" else RealClock(settings.time_scale)
     store: Store = SqliteStore(settings.db) if settings.db is not None else MemoryStore()
     events = EventBus()
+    # First, so a message's lines come before whatever the other subscribers cause.
+    events.subscribe(message_log.on_event)
     scheduler = Scheduler(clock)
     planner = ScenarioPlanner(scenario)
     messages = MessageService(store, events, clock.now, planner.plan)

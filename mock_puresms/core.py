@@ -231,6 +231,11 @@ class Mock:
     async def account_for_api_key(self, key: str) -> Account | None:
         return await self._parts.accounts.by_api_key(key)
 
+    def account_id_for_api_key(self, key: str) -> str | None:
+        """The id of the account of an API key without creating it (open mode: the id
+        that key's account has or will have); ``None`` when the key is not accepted."""
+        return self._parts.accounts.id_for_api_key(key)
+
     async def account_for_client(self, client_id: str, secret: str) -> Account | None:
         """The account of OAuth client credentials."""
         return await self._parts.accounts.by_client(client_id, secret)

@@ -1,8 +1,10 @@
-"""The OpenAPI document of the v1 surface, and the routes that serve it and Swagger UI.
+"""The OpenAPI documents (the v1 surface, the control surface) and the routes that serve
+them and a Swagger UI page showing both.
 
-The document ships inside the package (``mock_puresms/openapi/v1.yaml``) and is served
-as is, as JSON. The Swagger UI page loads nothing from the network: its assets come
-from the ``swagger_ui_bundle`` package, served by the mock itself.
+The documents ship inside the package (``mock_puresms/openapi/*.yaml``) and are served
+as they are, as JSON: Swagger UI 5 reads OpenAPI 3.1 itself. The page loads nothing from
+the network: its assets come from the ``swagger_ui_bundle`` package (installed by
+``swagger-ui-bundle-v2``), served by the mock itself.
 """
 
 from __future__ import annotations
@@ -20,11 +22,18 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 SPEC_URL = "/swagger/v1/swagger.json"
+CONTROL_SPEC_URL = "/openapi/control.json"
 ASSETS_URL = "/swagger/assets"
 
-# Swagger UI 4 (the version swagger_ui_bundle 1.1 ships) renders OpenAPI 3.0 only, so the
-# page rewrites the 3.1 document into 3.0 terms in the browser, for display only: the
-# document served at SPEC_URL stays the 3.1 source of truth.
+DOCUMENTS = {"v1": "openapi/v1.yaml", "control": "openapi/control.yaml"}
+"""Each packaged document by name: ``/openapi/{name}.json``."""
+
+# The documents the page offers, the first shown first.
+_SHOWN = (
+    (SPEC_URL, "PureSMS v1 API"),
+    (CONTROL_SPEC_URL, "mock-puresms control surface (/_mock)"),
+)
+
 _SWAGGER_PAGE = """\
 <!DOCTYPE html>
 <html lang="en">
@@ -41,65 +50,14 @@ _SWAGGER_PAGE = """\
   <script src="{assets}/swagger-ui-bundle.js" charset="UTF-8"></script>
   <script src="{assets}/swagger-ui-standalone-preset.js" charset="UTF-8"></script>
   <script>
-    const specUrl = "{spec}";
-
-    // begin: OpenAPI 3.1 to 3.0
-    function toOpenApi30(node) {{
-      if (Array.isArray(node)) return node.map(toOpenApi30);
-      if (node === null || typeof node !== "object") return node;
-      const out = {{}};
-      for (const [key, value] of Object.entries(node)) out[key] = toOpenApi30(value);
-      if (Array.isArray(out.type)) {{
-        const types = out.type.filter((t) => t !== "null");
-        if (types.length < out.type.length) out.nullable = true;
-        if (types.length === 1) out.type = types[0];
-        else delete out.type;
-      }}
-      for (const key of ["anyOf", "oneOf"]) {{
-        if (!Array.isArray(out[key])) continue;
-        const rest = out[key].filter((s) => !(s && s.type === "null"));
-        if (rest.length === out[key].length) continue;
-        out.nullable = true;
-        delete out[key];
-        if (rest.length === 1) out.allOf = rest;
-        else out[key] = rest;
-      }}
-      // Only schemas hold an examples array (a media type's examples is a map).
-      if (Array.isArray(out.examples)) {{
-        if (out.examples.length > 0) out.example = out.examples[0];
-        delete out.examples;
-      }}
-      for (const key of ["if", "then", "else", "propertyNames", "const"]) delete out[key];
-      return out;
-    }}
-
-    function showableSpec(text) {{
-      const spec = toOpenApi30(JSON.parse(text));
-      spec.openapi = "3.0.3";
-      delete spec.info.summary;
-      return spec;
-    }}
-    // end: OpenAPI 3.1 to 3.0
-
     window.onload = function () {{
       window.ui = SwaggerUIBundle({{
-        url: specUrl,
+        urls: {urls},
         dom_id: "#swagger-ui",
         deepLinking: true,
         validatorUrl: null,
         presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
         layout: "StandaloneLayout",
-        responseInterceptor: (response) => {{
-          const url = (response.url || "").split("?")[0];
-          if (response.ok && url.endsWith(specUrl)) {{
-            const spec = showableSpec(response.text);
-            response.text = JSON.stringify(spec);
-            response.data = response.text;
-            response.body = spec;
-            response.obj = spec;
-          }}
-          return response;
-        }},
       }});
     }};
   </script>
@@ -109,30 +67,40 @@ _SWAGGER_PAGE = """\
 
 
 @functools.cache
-def load_openapi() -> dict[str, object]:
-    """Parse the packaged OpenAPI document; the cached dict is shared, so do not mutate it."""
-    source = resources.files("mock_puresms").joinpath("openapi/v1.yaml")
+def load_openapi(name: str = "v1") -> dict[str, object]:
+    """Parse a packaged OpenAPI document (``v1``, ``control``); the cached dict is
+    shared, so do not mutate it."""
+    path = DOCUMENTS[name]
+    source = resources.files("mock_puresms").joinpath(path)
     document = yaml.safe_load(source.read_text(encoding="utf-8"))
     if not isinstance(document, dict):
-        raise RuntimeError("mock_puresms/openapi/v1.yaml is not a YAML mapping")
+        raise RuntimeError(f"mock_puresms/{path} is not a YAML mapping")
     return document
 
 
 @functools.cache
-def openapi_json_bytes() -> bytes:
-    """The OpenAPI document serialised as JSON."""
-    return orjson.dumps(load_openapi())
+def openapi_json_bytes(name: str = "v1") -> bytes:
+    """A packaged OpenAPI document serialised as JSON."""
+    return orjson.dumps(load_openapi(name))
 
 
 @functools.cache
 def swagger_page() -> str:
-    """The HTML of the Swagger UI page, pointing at local assets and the local document."""
-    return _SWAGGER_PAGE.format(assets=ASSETS_URL, spec=SPEC_URL)
+    """The HTML of the Swagger UI page, pointing at local assets and the local documents."""
+    urls = [{"url": url, "name": name} for url, name in _SHOWN]
+    return _SWAGGER_PAGE.format(assets=ASSETS_URL, urls=orjson.dumps(urls).decode())
 
 
 def swagger_assets_dir() -> Path:
     """The directory of Swagger UI's static files inside the swagger_ui_bundle package."""
     return Path(str(swagger_ui_bundle.swagger_ui_path))
+
+
+def _document(name: str) -> Route:
+    async def endpoint(request: Request) -> Response:
+        return Response(openapi_json_bytes(name), media_type="application/json")
+
+    return Route(f"/openapi/{name}.json", endpoint, methods=["GET"], name=f"openapi_{name}")
 
 
 async def _openapi_endpoint(request: Request) -> Response:
@@ -144,10 +112,11 @@ async def _swagger_endpoint(request: Request) -> Response:
 
 
 def routes() -> list[BaseRoute]:
-    """The routes serving the OpenAPI document, the Swagger UI page and its assets."""
+    """The routes serving the OpenAPI documents, the Swagger UI page and its assets."""
     return [
         Route(SPEC_URL, _openapi_endpoint, methods=["GET"], name="swagger_json"),
         Route("/openapi.json", _openapi_endpoint, methods=["GET"], name="openapi_json"),
+        *(_document(name) for name in DOCUMENTS),
         # Listed one by one: the page must not depend on slash redirects or case folding.
         Route("/swagger", _swagger_endpoint, methods=["GET"], name="swagger"),
         Route("/swagger/", _swagger_endpoint, methods=["GET"], name="swagger_slash"),

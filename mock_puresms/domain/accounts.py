@@ -133,6 +133,16 @@ class AccountDirectory:
         spec = self._by_key.get(_digest(key))
         return await self._configured_account(spec) if spec is not None else None
 
+    def id_for_api_key(self, key: str) -> str | None:
+        """The id of the account an API key authenticates as, creating nothing: in open
+        mode the id the key's account has or will get; ``None`` for a refused key."""
+        if not key:
+            return None
+        if not self.strict:
+            return open_mode_account_id(key)
+        spec = self._by_key.get(_digest(key))
+        return spec.id if spec is not None else None
+
     async def by_client(self, client_id: str, secret: str) -> Account | None:
         """The account of an OAuth client whose secret is right, else ``None``."""
         if not client_id or not secret:

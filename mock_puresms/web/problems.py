@@ -95,12 +95,29 @@ def problem_response(
     errors: ValidationErrors | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
+    body = problem_body(connection, status, detail, errors)
+    try:
+        content = orjson.dumps(body)
+    except TypeError:
+        # A message echoing user text can hold lone surrogates (PyYAML makes them of
+        # "\ud83d" escapes), which UTF-8 cannot carry: shown as U+FFFD, not a 500.
+        content = orjson.dumps(_without_surrogates(body))
     return Response(
-        orjson.dumps(problem_body(connection, status, detail, errors)),
+        content,
         status_code=status,
         headers=dict(headers or {}),
         media_type="application/problem+json",
     )
+
+
+def _without_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if isinstance(value, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_surrogates(v) for v in value]
+    return value
 
 
 def _title(status: int) -> str:

@@ -31,6 +31,7 @@ from mock_puresms.domain.messages import Message, new_reference
 from mock_puresms.domain.replies import Reply
 from mock_puresms.settings import WebhookTuning
 from mock_puresms.simulation.scheduler import Scheduler
+from mock_puresms.webhooks.attempt_log import attempt_ended
 from mock_puresms.webhooks.batching import AccountLookup, ReceiptBatcher
 from mock_puresms.webhooks.lanes import MAX_CONCURRENT_POSTS, MAX_CONCURRENT_POSTS_PER_URL, Lanes
 from mock_puresms.webhooks.ordering import STALE_LIMIT, Ordering
@@ -161,10 +162,12 @@ class WebhookDispatcher:
         if self._publish is not None:
             self._publish(WebhookAttempted(delivery.id, delivery.url, len(delivery.attempts)))
         if attempt.status == 200:
+            attempt_ended(delivery, attempt, None, due)
             self._finish(delivery, "delivered")
         else:
             now = self._scheduler.clock.now()
             retry_at = next_attempt_at(self._tuning, delivery, due, now)
+            attempt_ended(delivery, attempt, retry_at, now)
             if retry_at is None:
                 self._finish(delivery, "failed")
             else:

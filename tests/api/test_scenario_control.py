@@ -351,3 +351,18 @@ def test_advance_with_a_bad_seconds_is_a_400(mock: Mock, body: dict[str, Any]) -
     assert response.status_code == 400
     assert list(response.json()["errors"]) == ["seconds"]
     assert mock.client.get("/_mock/clock").json() == before
+
+
+def test_a_scenario_key_with_an_escaped_lone_surrogate_is_a_400_not_a_500(mock: Mock) -> None:
+    # The YAML reader turns "\ud83d" into a lone surrogate, which the 400 echoes: UTF-8
+    # cannot carry it, and the problem body once failed to render (found by schemathesis).
+    response = mock.client.put(
+        "/_mock/scenario",
+        content=b'{"bad\\ud83dkey": 1}',
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert [message for messages in body["errors"].values() for message in messages]
+    assert "unknown key 'bad\ufffd" in response.text

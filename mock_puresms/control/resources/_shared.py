@@ -11,6 +11,7 @@ from mock_puresms.core import Mock
 from mock_puresms.domain.accounts import Account
 from mock_puresms.domain.messages import Message
 from mock_puresms.web.body import lowercase_keys, read_body
+from mock_puresms.web.paging import Query
 from mock_puresms.web.problems import field_error
 from mock_puresms.web.render import message_json
 
@@ -37,9 +38,27 @@ async def account_named(mock: Mock, ident: str, name: str = "account") -> Accoun
     return account
 
 
-async def account_filter(mock: Mock, ident: str | None) -> str | None:
-    """The id of the account a ``?account=`` filter names, or ``None`` for every account."""
-    return (await account_named(mock, ident)).id if ident is not None else None
+async def account_filter(mock: Mock, query: Query) -> str | None:
+    """The id of the account ``?account=`` (an id or name) or ``?apiKey=`` (a key it
+    authenticates with) names, or ``None`` for every account.
+
+    A key of open mode names its account even before the account exists (it then has
+    nothing to list or reset), as a fresh key a test has not used yet does.
+    """
+    ident, key = query.text("account"), query.text("apiKey")
+    if key is None:
+        return (await account_named(mock, ident)).id if ident is not None else None
+    if ident is not None:
+        raise field_error("apiKey", "Give 'account' or 'apiKey', not both.")
+    return key_account_id(mock, key)
+
+
+def key_account_id(mock: Mock, key: str, name: str = "apiKey") -> str:
+    """The id of the account of API key ``key``; a ``400`` naming ``name`` when refused."""
+    account_id = mock.account_id_for_api_key(key)
+    if account_id is None:
+        raise field_error(name, f"No account has the API key given as '{name}'.")
+    return account_id
 
 
 def control_message_json(message: Message) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from mock_puresms.web.responses import json_response
 async def list_messages(request: Request) -> Response:
     mock = mock_of(request)
     query = Query(request)
-    account_id = await account_filter(mock, query.text("account"))
+    account_id = await account_filter(mock, query)
     page = await mock.messages(message_query(query, account_id))
     return json_response(page_json(page, [control_message_json(m) for m in page.items]))
 

@@ -25,13 +25,24 @@ async def inject_reply(request: Request) -> Response:
         errors["to"] = ["'to' must be the sender the phone answers (the message's 'from')."]
     if not isinstance(content, str) or not content:
         errors["content"] = ["'content' is required."]
-    ident = body.get("account")
+    ident, key = body.get("account"), body.get("apikey")
     if ident is not None and not isinstance(ident, str):
         errors["account"] = ["'account' must be an account id or name."]
+    if key is not None and (not isinstance(key, str) or not key):
+        errors["apiKey"] = ["'apiKey' must be an API key of the account."]
+    elif key is not None and ident is not None:
+        errors["apiKey"] = ["Give 'account' or 'apiKey', not both."]
     if errors:
         raise validation_error(errors)
     assert isinstance(sender, str) and isinstance(content, str) and phone is not None
-    if isinstance(ident, str):
+    if isinstance(key, str):
+        # The account the key authenticates as, made now in open mode: a test may
+        # inject a reply before its code has sent anything with that key.
+        account = await mock.account_for_api_key(key)
+        if account is None:
+            raise field_error("apiKey", "No account has the API key given as 'apiKey'.")
+        account_id = account.id
+    elif isinstance(ident, str):
         account_id = (await account_named(mock, ident)).id
     else:
         found = await mock.last_sender_account(phone, sender)

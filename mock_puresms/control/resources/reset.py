@@ -21,7 +21,7 @@ async def reset(request: Request) -> Response:
     name = query.text("scenario")
     if name is not None and name not in shipped_scenario_names():
         raise unknown_scenario("scenario")
-    account_id = await account_filter(mock, query.text("account"))
+    account_id = await account_filter(mock, query)
     if name is None:
         await mock.reset(account_id)
     else:

@@ -49,7 +49,7 @@ async def list_webhooks(request: Request) -> Response:
     state = query.text("state")
     if state is not None and state not in ("pending", "delivered", "failed"):
         raise field_error("state", "'state' must be pending, delivered or failed.")
-    account_id = await account_filter(mock, query.text("account"))
+    account_id = await account_filter(mock, query)
     page, page_size = query.paging()
     result = paginate(mock.deliveries(query.text("url"), state, account_id), page, page_size)
     return json_response(page_json(result, [delivery_json(d) for d in result.items]))

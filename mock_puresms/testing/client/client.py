@@ -170,12 +170,20 @@ class ControlClient:
         result: dict[str, Any] = self._call("GET", "/_mock/health")
         return result
 
-    def reset(self, *, account: str | None = None, scenario: str | None = None) -> None:
+    def reset(
+        self,
+        *,
+        account: str | None = None,
+        api_key: str | None = None,
+        scenario: str | None = None,
+    ) -> None:
         """Forget messages, replies, contacts, webhooks and faults (of one account, or all).
 
-        ``scenario`` (a shipped name) is made active at the same time.
+        The account is given by id or name (``account``) or by one of its API keys
+        (``api_key``). ``scenario`` (a shipped name) is made active at the same time.
         """
-        self._call("POST", "/_mock/reset", query={"account": account, "scenario": scenario})
+        query = {"account": account, "apiKey": api_key, "scenario": scenario}
+        self._call("POST", "/_mock/reset", query=query)
 
     def clock(self) -> ClockState:
         return ClockState.from_json(self._call("GET", "/_mock/clock"))
@@ -217,16 +225,18 @@ class ControlClient:
         self,
         *,
         account: str | None = None,
+        api_key: str | None = None,
         to: str | None = None,
         batch_reference: str | None = None,
         client_reference: str | None = None,
         status: StatusLike | None = None,
         is_test: bool | None = None,
     ) -> list[Message]:
-        """Every message of every account (or of ``account``) matching the filters,
-        newest first."""
+        """Every message of every account (or of one: ``account``, an id or name, or
+        ``api_key``, a key it sends with) matching the filters, newest first."""
         query = {
             "account": account,
+            "apiKey": api_key,
             "to": to,
             "batchReference": batch_reference,
             "clientReference": client_reference,
@@ -265,9 +275,21 @@ class ControlClient:
             )
         )
 
-    def reply(self, from_: str, to: str, content: str, *, account: str | None = None) -> Reply:
-        """Simulate an inbound SMS: the phone ``from_`` texts the sender ``to``."""
-        body = {"from": from_, "to": to, "content": content, "account": account}
+    def reply(
+        self,
+        from_: str,
+        to: str,
+        content: str,
+        *,
+        account: str | None = None,
+        api_key: str | None = None,
+    ) -> Reply:
+        """Simulate an inbound SMS: the phone ``from_`` texts the sender ``to``.
+
+        The reply goes to ``account`` (an id or name), to the account of ``api_key``, or
+        by default to the account that last sent to ``from_`` from ``to``.
+        """
+        body = {"from": from_, "to": to, "content": content, "account": account, "apiKey": api_key}
         return Reply.from_json(
             self._call("POST", "/_mock/replies", json={k: v for k, v in body.items() if v})
         )
@@ -296,10 +318,11 @@ class ControlClient:
         url: str | None = None,
         state: str | None = None,
         account: str | None = None,
+        api_key: str | None = None,
     ) -> list[WebhookDelivery]:
         """Every webhook POST the mock made or owes (``state``: pending, delivered,
-        failed), newest first."""
-        query = {"url": url, "state": state, "account": account}
+        failed), newest first; of one account if given by ``account`` or ``api_key``."""
+        query = {"url": url, "state": state, "account": account, "apiKey": api_key}
         return [WebhookDelivery.from_json(i) for i in self._pages("/_mock/webhooks", query)]
 
     def fail_next(
