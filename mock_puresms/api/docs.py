@@ -20,6 +20,12 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 SPEC_URL = "/swagger/v1/swagger.json"
+CONNECT_SPEC_URL = "/openapi/connect.json"
+# The documents the page offers, first shown first: (URL, name in its selector).
+DOCUMENTS = (
+    (SPEC_URL, "PureSMS v1"),
+    (CONNECT_SPEC_URL, "PureSMS current API (Divergent Connect)"),
+)
 ASSETS_URL = "/swagger/assets"
 
 # Swagger UI 4 (the version swagger_ui_bundle 1.1 ships) renders OpenAPI 3.0 only, so the
@@ -41,7 +47,7 @@ _SWAGGER_PAGE = """\
   <script src="{assets}/swagger-ui-bundle.js" charset="UTF-8"></script>
   <script src="{assets}/swagger-ui-standalone-preset.js" charset="UTF-8"></script>
   <script>
-    const specUrl = "{spec}";
+    const specUrls = {specs};
 
     // begin: OpenAPI 3.1 to 3.0
     function toOpenApi30(node) {{
@@ -83,7 +89,7 @@ _SWAGGER_PAGE = """\
 
     window.onload = function () {{
       window.ui = SwaggerUIBundle({{
-        url: specUrl,
+        urls: specUrls,
         dom_id: "#swagger-ui",
         deepLinking: true,
         validatorUrl: null,
@@ -91,7 +97,7 @@ _SWAGGER_PAGE = """\
         layout: "StandaloneLayout",
         responseInterceptor: (response) => {{
           const url = (response.url || "").split("?")[0];
-          if (response.ok && url.endsWith(specUrl)) {{
+          if (response.ok && specUrls.some((spec) => url.endsWith(spec.url))) {{
             const spec = showableSpec(response.text);
             response.text = JSON.stringify(spec);
             response.data = response.text;
@@ -109,25 +115,27 @@ _SWAGGER_PAGE = """\
 
 
 @functools.cache
-def load_openapi() -> dict[str, object]:
-    """Parse the packaged OpenAPI document; the cached dict is shared, so do not mutate it."""
-    source = resources.files("mock_puresms").joinpath("openapi/v1.yaml")
+def load_openapi(name: str = "v1") -> dict[str, object]:
+    """Parse a packaged OpenAPI document (``v1`` or ``connect``); the cached dict is
+    shared, so do not mutate it."""
+    source = resources.files("mock_puresms").joinpath(f"openapi/{name}.yaml")
     document = yaml.safe_load(source.read_text(encoding="utf-8"))
     if not isinstance(document, dict):
-        raise RuntimeError("mock_puresms/openapi/v1.yaml is not a YAML mapping")
+        raise RuntimeError(f"mock_puresms/openapi/{name}.yaml is not a YAML mapping")
     return document
 
 
 @functools.cache
-def openapi_json_bytes() -> bytes:
-    """The OpenAPI document serialised as JSON."""
-    return orjson.dumps(load_openapi())
+def openapi_json_bytes(name: str = "v1") -> bytes:
+    """A packaged OpenAPI document serialised as JSON."""
+    return orjson.dumps(load_openapi(name))
 
 
 @functools.cache
 def swagger_page() -> str:
     """The HTML of the Swagger UI page, pointing at local assets and the local document."""
-    return _SWAGGER_PAGE.format(assets=ASSETS_URL, spec=SPEC_URL)
+    specs = [{"url": url, "name": name} for url, name in DOCUMENTS]
+    return _SWAGGER_PAGE.format(assets=ASSETS_URL, specs=orjson.dumps(specs).decode())
 
 
 def swagger_assets_dir() -> Path:
@@ -139,6 +147,10 @@ async def _openapi_endpoint(request: Request) -> Response:
     return Response(openapi_json_bytes(), media_type="application/json")
 
 
+async def _connect_openapi_endpoint(request: Request) -> Response:
+    return Response(openapi_json_bytes("connect"), media_type="application/json")
+
+
 async def _swagger_endpoint(request: Request) -> Response:
     return HTMLResponse(swagger_page())
 
@@ -148,6 +160,12 @@ def routes() -> list[BaseRoute]:
     return [
         Route(SPEC_URL, _openapi_endpoint, methods=["GET"], name="swagger_json"),
         Route("/openapi.json", _openapi_endpoint, methods=["GET"], name="openapi_json"),
+        Route(
+            CONNECT_SPEC_URL,
+            _connect_openapi_endpoint,
+            methods=["GET"],
+            name="connect_openapi_json",
+        ),
         # Listed one by one: the page must not depend on slash redirects or case folding.
         Route("/swagger", _swagger_endpoint, methods=["GET"], name="swagger"),
         Route("/swagger/", _swagger_endpoint, methods=["GET"], name="swagger_slash"),
