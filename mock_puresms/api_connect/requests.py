@@ -130,12 +130,16 @@ def link_shortening(fields: dict[str, Any], errors: Errors) -> None:
 
 
 def _unicode(fields: dict[str, Any], errors: Errors) -> str:
+    """The ``unicode`` mode: its name in any case, or its number (0, 1, 2), which .NET
+    clients send when they serialise enums as numbers (System.Text.Json's default)."""
     value = fields.get("unicode")
     if value is None:
         return "allow"
     if isinstance(value, str) and value.lower() in UNICODE_MODES:
         return value.lower()
-    errors["unicode"] = ["must be Allow, Deny or Strip."]
+    if type(value) is int and 0 <= value < len(UNICODE_MODES):
+        return UNICODE_MODES[value]
+    errors["unicode"] = ["must be Allow, Deny or Strip (or 0, 1, 2)."]
     return "allow"
 
 

@@ -88,7 +88,10 @@ def test_unknown_asset_is_404(client: TestClient) -> None:
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the page's script")
-def test_swagger_page_shows_the_document_as_valid_openapi_3_0(client: TestClient) -> None:
+@pytest.mark.parametrize("document", ["/swagger/v1/swagger.json", "/openapi/connect.json"])
+def test_swagger_page_shows_the_document_as_valid_openapi_3_0(
+    client: TestClient, document: str
+) -> None:
     # Swagger UI 4 renders 3.0 only; the page rewrites the 3.1 document before showing it.
     page = client.get("/swagger").text
     found = re.search(
@@ -101,7 +104,7 @@ def test_swagger_page_shows_the_document_as_valid_openapi_3_0(client: TestClient
     )
     shown = subprocess.run(
         ["node", "-e", script],
-        input=client.get("/swagger/v1/swagger.json").content,
+        input=client.get(document).content,
         capture_output=True,
         check=True,
         timeout=60,

@@ -308,6 +308,17 @@ def test_unicode_strip_that_leaves_nothing_is_400(mock: Mock) -> None:
     assert set(errors) == {"content"}
 
 
+def test_unicode_modes_by_number_as_dotnet_sends_them(mock: Mock) -> None:
+    denied = call(mock, "POST", "/sms/send", json={**GOOD, "content": "✓", "unicode": 1})
+    stripped = send(mock, content="ok ✓", unicode=2)
+
+    assert set(errors_of(denied)) == {"content"}
+    assert mock.message(stripped)["content"] == "ok "
+    for bad in (3, -1, True, 1.0):
+        refused = call(mock, "POST", "/sms/send", json={**GOOD, "unicode": bad})
+        assert set(errors_of(refused)) == {"unicode"}
+
+
 def test_an_unknown_unicode_mode_is_400(mock: Mock) -> None:
     errors = errors_of(call(mock, "POST", "/sms/send", json={**GOOD, "unicode": "Maybe"}))
 
