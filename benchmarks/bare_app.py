@@ -23,6 +23,9 @@ app = Starlette(
     routes=[
         Route("/v1/Sms/Send", accept, methods=["POST"]),
         Route("/v1/Sms/SendBulk", accept, methods=["POST"]),
+        # The current API's sends (Divergent Connect): the same ceiling.
+        Route("/sms/send", accept, methods=["POST"]),
+        Route("/sms/send/bulk", accept, methods=["POST"]),
         Route("/_mock/health", health),
     ]
 )

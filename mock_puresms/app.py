@@ -19,6 +19,8 @@ from starlette.responses import Response
 from mock_puresms import message_log
 from mock_puresms.api.docs import routes as docs_routes
 from mock_puresms.api.routes import v1_routes
+from mock_puresms.api_connect.errors import error_response as connect_error_response
+from mock_puresms.api_connect.routes import connect_routes, is_connect_path
 from mock_puresms.control.faults import FaultMiddleware
 from mock_puresms.control.routes import control_routes
 from mock_puresms.control.state import ControlState
@@ -30,6 +32,7 @@ from mock_puresms.domain.events import EventBus
 from mock_puresms.domain.groups import GroupService
 from mock_puresms.domain.inbound import ReplyService
 from mock_puresms.domain.ports import Store
+from mock_puresms.domain.reports import Pricing
 from mock_puresms.domain.sending import MessageService
 from mock_puresms.domain.tokens import TokenService
 from mock_puresms.settings import ConfigFile, Settings
@@ -115,7 +118,10 @@ def build_mock(
         groups=GroupService(store, clock.now),
         tokens=TokenService(store, clock.now),
     )
-    return Mock(parts, Retention(settings.retention_ms, settings.max_messages))
+    pricing = Pricing()
+    if config.pricing is not None:
+        pricing = Pricing(config.pricing.gbp_per_segment, config.pricing.eur_per_segment)
+    return Mock(parts, Retention(settings.retention_ms, settings.max_messages), pricing)
 
 
 async def _problem(request: Request, exc: Exception) -> Response:
@@ -137,6 +143,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         404: f"No route matches {request.method} {request.url.path}.",
         405: f"{request.method} is not allowed on {request.url.path}.",
     }.get(exc.status_code, exc.detail)
+    if is_connect_path(request.url.path):
+        # The current API answers in its own error body (API.md 9.1).
+        response = connect_error_response(exc.status_code, detail, None)
+        response.headers.update(exc.headers or {})
+        return response
     return problem_response(request, exc.status_code, detail, headers=exc.headers)
 
 
@@ -167,7 +178,12 @@ def create_app(
             await mock.stop()
 
     app = MockApp(
-        routes=[*v1_routes(), *control_routes(settings.admin_token), *docs_routes()],
+        routes=[
+            *v1_routes(),
+            *connect_routes(),
+            *control_routes(settings.admin_token),
+            *docs_routes(),
+        ],
         middleware=[
             Middleware(RequestIdMiddleware),
             # Inside the request id, before routing: faults come before authentication.

@@ -123,11 +123,19 @@ class WebhookTuning(_ConfigModel):
         return _duration_ms(value)
 
 
+class PricingConfig(_ConfigModel):
+    """What one segment costs (the current API's receipts and client-tag reports)."""
+
+    gbp_per_segment: float | None = Field(default=None, alias="gbpPerSegment", ge=0)
+    eur_per_segment: float | None = Field(default=None, alias="eurPerSegment", ge=0)
+
+
 class ConfigFile(_ConfigModel):
     """The ``--config`` file; every key optional."""
 
     accounts: tuple[AccountConfig, ...] = ()
     webhooks: WebhookTuning = WebhookTuning()
+    pricing: PricingConfig | None = None
 
 
 # --------------------------------------------------------------------------- reading

@@ -27,6 +27,7 @@ from mock_puresms.domain.messages import V1, BatchSummary, Message
 from mock_puresms.domain.ports import Store
 from mock_puresms.domain.queries import ContactQuery, GroupQuery, MessageQuery, Page, ReplyQuery
 from mock_puresms.domain.replies import Reply
+from mock_puresms.domain.reports import DAY_MS, Pricing, TagSummary, client_tag_report
 from mock_puresms.domain.sending import MessageService, Outbound
 from mock_puresms.domain.statuses import DeliveryStatus
 from mock_puresms.domain.tokens import IssuedToken, TokenService
@@ -99,10 +100,16 @@ class CoreParts:
 class Mock:
     """One mock's state and behaviour; one per app, so servers never share state."""
 
-    def __init__(self, parts: CoreParts, retention: Retention = Retention()) -> None:
+    def __init__(
+        self,
+        parts: CoreParts,
+        retention: Retention = Retention(),
+        pricing: Pricing | None = None,
+    ) -> None:
         self._parts = parts
         self._store = parts.store
         self._retention = retention
+        self._pricing = pricing if pricing is not None else Pricing()
         self._pruner: asyncio.Task[None] | None = None
 
     # ---- life cycle --------------------------------------------------------------------
@@ -310,6 +317,21 @@ class Mock:
             raise NotFound(f"No message with reference '{reference}'.")
         await self._parts.messages.change_status(message, status, self._parts.clock.now())
         return message
+
+    @property
+    def pricing(self) -> Pricing:
+        """What a segment costs (the config file's ``pricing``)."""
+        return self._pricing
+
+    async def client_tag_report(
+        self, account_id: str, first_day: int, last_day: int, client_tag: str | None
+    ) -> list[TagSummary]:
+        """The account's messages created on UTC days ``first_day..last_day`` (days since
+        the epoch, inclusive), summed by tag and day; ``client_tag=None``: every tag."""
+        messages = await self._store.messages_created(
+            account_id, first_day * DAY_MS, (last_day + 1) * DAY_MS
+        )
+        return client_tag_report(messages, client_tag, any_tag=client_tag is None)
 
     # ---- replies -----------------------------------------------------------------------
 

@@ -22,15 +22,21 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 SPEC_URL = "/swagger/v1/swagger.json"
+CONNECT_SPEC_URL = "/openapi/connect.json"
 CONTROL_SPEC_URL = "/openapi/control.json"
 ASSETS_URL = "/swagger/assets"
 
-DOCUMENTS = {"v1": "openapi/v1.yaml", "control": "openapi/control.yaml"}
+DOCUMENTS = {
+    "v1": "openapi/v1.yaml",
+    "connect": "openapi/connect.yaml",
+    "control": "openapi/control.yaml",
+}
 """Each packaged document by name: ``/openapi/{name}.json``."""
 
 # The documents the page offers, the first shown first.
 _SHOWN = (
     (SPEC_URL, "PureSMS v1 API"),
+    (CONNECT_SPEC_URL, "PureSMS current API (Divergent Connect)"),
     (CONTROL_SPEC_URL, "mock-puresms control surface (/_mock)"),
 )
 
@@ -68,7 +74,7 @@ _SWAGGER_PAGE = """\
 
 @functools.cache
 def load_openapi(name: str = "v1") -> dict[str, object]:
-    """Parse a packaged OpenAPI document (``v1``, ``control``); the cached dict is
+    """Parse a packaged OpenAPI document (``v1``, ``connect``, ``control``); the cached dict is
     shared, so do not mutate it."""
     path = DOCUMENTS[name]
     source = resources.files("mock_puresms").joinpath(path)

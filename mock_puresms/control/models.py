@@ -55,6 +55,10 @@ class Message:
     delivery_receipt_url: str | None = None
     send_at: datetime | None = None
     history: tuple[StatusChange, ...] = ()
+    api: str = "v1"  # the PureSMS API it came through: "v1" or "connect"
+    client_tag: str | None = None
+    connect_status: str | None = None  # the current API's name for its status
+    error_code: str | None = None
 
     @property
     def statuses(self) -> list[DeliveryStatus]:
@@ -83,6 +87,10 @@ class Message:
                 StatusChange(DeliveryStatus(entry["deliveryStatus"]), _time(entry["at"]))
                 for entry in data.get("history", ())
             ),
+            api=data.get("api", "v1"),
+            client_tag=data.get("clientTag"),
+            connect_status=data.get("connectStatusName"),
+            error_code=data.get("errorCode"),
         )
 
 

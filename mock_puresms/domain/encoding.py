@@ -133,3 +133,17 @@ _GSM7_MAX_UNITS = MAX_SEGMENTS * _GSM7_PART
 _UCS2_MAX_UNITS = MAX_SEGMENTS * _UCS2_PART
 _GSM7_INFOS = tuple(_info(Encoding.GSM7, n) for n in range(_GSM7_MAX_UNITS + 1))
 _UCS2_INFOS = tuple(_info(Encoding.UCS2, n) for n in range(_UCS2_MAX_UNITS + 1))
+
+
+def first_non_gsm7(content: str) -> str | None:
+    """The first character of ``content`` that GSM-7 cannot encode, if any."""
+    if content.isascii() and _NOT_GSM7 not in content.encode("ascii").translate(_ASCII_CLASSES):
+        return None
+    found = _NOT_GSM7_CHAR.search(content)
+    return found.group() if found is not None else None
+
+
+def strip_non_gsm7(content: str) -> str:
+    """``content`` without the characters GSM-7 cannot encode (the current API's
+    ``unicode: Strip``)."""
+    return _NOT_GSM7_CHAR.sub("", content)

@@ -70,6 +70,10 @@ class MessageStore(Protocol):
 
     async def batch_summary(self, account_id: str, batch_reference: str) -> BatchSummary | None: ...
 
+    async def messages_created(self, account_id: str, start: int, end: int) -> list[Message]:
+        """The account's messages created at mock times ``start <= t < end``, oldest first."""
+        ...
+
     async def latest_message(self, account_id: str, to: str, sender: str) -> Message | None:
         """The newest message of the account sent to phone ``to`` from ``sender``."""
         ...

@@ -88,7 +88,11 @@ def test_the_page_offers_both_documents_as_they_are(client: TestClient) -> None:
     found = re.search(r"urls: (\[.*?\]),\n", page)
     assert found is not None, page
     shown = json.loads(found[1])
-    assert [entry["url"] for entry in shown] == [docs.SPEC_URL, docs.CONTROL_SPEC_URL]
+    assert [entry["url"] for entry in shown] == [
+        docs.SPEC_URL,
+        docs.CONNECT_SPEC_URL,
+        docs.CONTROL_SPEC_URL,
+    ]
     for entry in shown:
         assert client.get(entry["url"]).json()["openapi"] == "3.1.0"
     # Swagger UI 5 reads OpenAPI 3.1: the page changes nothing in what it loads.

@@ -75,7 +75,7 @@ def test_every_mistake_is_reported_in_line_order() -> None:
 
 def test_an_unknown_top_level_key_lists_the_allowed_ones() -> None:
     assert problems("acounts: []\n") == [
-        "mock.yaml:1: acounts: unknown key; allowed: accounts, webhooks"
+        "mock.yaml:1: acounts: unknown key; allowed: accounts, webhooks, pricing"
     ]
 
 

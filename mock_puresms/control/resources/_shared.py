@@ -9,6 +9,7 @@ from starlette.requests import Request
 
 from mock_puresms.core import Mock
 from mock_puresms.domain.accounts import Account
+from mock_puresms.domain.connect_status import connect_status, error_code
 from mock_puresms.domain.messages import Message
 from mock_puresms.web.body import lowercase_keys, read_body
 from mock_puresms.web.paging import Query
@@ -62,5 +63,15 @@ def key_account_id(mock: Mock, key: str, name: str = "apiKey") -> str:
 
 
 def control_message_json(message: Message) -> dict[str, Any]:
-    """A message as the v1 API shows it, with the account it belongs to."""
-    return {**message_json(message), "account": message.account_id}
+    """A message as the v1 API shows it, with the account it belongs to, the API it was
+    sent through, its tag, and its status as the current API shows it (API.md 9.4)."""
+    status = connect_status(message.status, message.cancelled)
+    return {
+        **message_json(message),
+        "account": message.account_id,
+        "api": message.api,
+        "clientTag": message.client_tag,
+        "connectStatus": int(status),
+        "connectStatusName": status.label,
+        "errorCode": error_code(message.status),
+    }

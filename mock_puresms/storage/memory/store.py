@@ -88,6 +88,9 @@ class MemoryStore:
     async def batch_summary(self, account_id: str, batch_reference: str) -> BatchSummary | None:
         return self._messages.batch_summary(account_id, batch_reference)
 
+    async def messages_created(self, account_id: str, start: int, end: int) -> list[Message]:
+        return self._messages.created(account_id, start, end)
+
     async def latest_message(self, account_id: str, to: str, sender: str) -> Message | None:
         return self._messages.latest(account_id, to, sender)
 

@@ -154,6 +154,9 @@ class SqliteStore:
     async def batch_summary(self, account_id: str, batch_reference: str) -> BatchSummary | None:
         return await self._memory.batch_summary(account_id, batch_reference)
 
+    async def messages_created(self, account_id: str, start: int, end: int) -> list[Message]:
+        return await self._memory.messages_created(account_id, start, end)
+
     async def latest_message(self, account_id: str, to: str, sender: str) -> Message | None:
         return await self._memory.latest_message(account_id, to, sender)
 
