@@ -136,6 +136,11 @@ class Mock:
             await self._store.save_clock(self._parts.clock.now())
         await self._store.close()
 
+    def listening_on(self, addresses: Sequence[tuple[str, int]]) -> None:
+        """Where the server listens (``(host, port)`` pairs): webhooks bound for its own
+        control surface there are never sent."""
+        self._parts.webhooks.listening_on(addresses)
+
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Be told of every domain event (synchronously: record or schedule, never block);
         returns a function that unsubscribes."""
