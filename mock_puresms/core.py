@@ -165,8 +165,11 @@ class Mock:
         max_age = self._retention.max_age_ms
         cutoff = self._parts.clock.now() - max_age if max_age is not None else None
         removed = await self._store.prune(cutoff, self._retention.max_messages)
-        if cutoff is not None:
-            await self._store.delete_deliveries(self._parts.webhooks.prune(cutoff))
+        # Deliveries are bounded like messages: by age, and at most --max-messages kept
+        # (a delivery carries at least one receipt or reply, so that is never tighter).
+        gone = self._parts.webhooks.prune(cutoff, self._retention.max_messages)
+        if gone:
+            await self._store.delete_deliveries(gone)
         return removed
 
     async def _prune_periodically(self) -> None:

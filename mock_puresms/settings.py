@@ -58,8 +58,10 @@ class Settings(BaseSettings):
     """Config file with accounts and webhook tuning."""
     retention: str | None = None
     """Keep finished messages, replies and webhook deliveries this long (``7d``)."""
-    max_messages: int | None = Field(default=None, ge=1)
-    """Keep at most this many messages, deleting the oldest finished ones first."""
+    max_messages: int | None = Field(default=1_000_000, ge=1)
+    """Keep at most this many messages (and as many replies and finished webhook
+    deliveries), deleting the oldest finished ones first; a bound by default, so a
+    long-running mock cannot grow without limit."""
     admin_token: str | None = None
     """When set, every ``/_mock`` route but health needs ``Authorization: Bearer <token>``."""
     log_level: Literal["critical", "error", "warning", "info", "debug", "trace"] = "info"

@@ -250,9 +250,10 @@ class WebhookDispatcher:
         """Every delivery, newest first, filtered."""
         return self._registry.listing(url, state, account_id)
 
-    def prune(self, finished_before: int) -> list[str]:
-        """Retention: forget finished deliveries created before ``finished_before``."""
-        return self._registry.prune(finished_before)
+    def prune(self, finished_before: int | None, max_deliveries: int | None = None) -> list[str]:
+        """Retention: forget finished deliveries created before ``finished_before``, and
+        the oldest finished ones beyond ``max_deliveries``."""
+        return self._registry.prune(finished_before, max_deliveries)
 
     def reset(self, account_id: str | None = None) -> None:
         """Forget deliveries (of one account, or all) and stop their retries."""

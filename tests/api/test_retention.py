@@ -111,3 +111,35 @@ def test_an_invalid_retention_is_refused() -> None:
         assert "retention" in str(exc)
     else:
         raise AssertionError("an invalid --retention was accepted")
+
+
+def test_settings_bound_messages_by_default() -> None:
+    assert Settings().max_messages == 1_000_000
+
+
+def test_max_messages_also_bounds_replies(make_mock: Callable[..., Mock]) -> None:
+    mock = make_mock(max_messages=3)
+    for index in range(6):
+        mock.send(to="447700900006", content=f"m{index}")  # each gets a STOP reply
+    mock.advance(20)
+    assert _total(mock, "/v1/Replies") == 3
+
+
+def test_max_messages_also_bounds_finished_webhook_deliveries(
+    make_mock: Callable[..., Mock], tmp_path: Path
+) -> None:
+    """Deliveries were pruned only with --retention (issue 16, defect 3)."""
+    from mock_puresms.testing.webhook_sink import SinkServer
+
+    with SinkServer() as server:
+        sink = server.sink(at_root=True)
+        mock = make_mock(max_messages=4)
+        body = {"deliveryReceiptUrl": sink.url_for("/r"), "replyUrl": None, "secret": None}
+        assert mock.v1("PUT", "/v1/Account/Webhooks", json=body).status_code == 200
+        for index in range(10):
+            mock.send(to=f"4479000000{index:02d}")
+            mock.advance(5)  # one Enroute and one Delivered receipt POST per message
+        listed = mock.client.get("/_mock/webhooks", params={"pageSize": "100"}).json()
+    assert len(sink.posts()) == 20
+    assert listed["totalCount"] == 4
+    assert all(item["state"] == "delivered" for item in listed["items"])

@@ -166,7 +166,7 @@ class MemoryStore:
         """What retention removes (see ``StateStore.prune``), without removing it."""
         return (
             self._messages.prunable(finished_before, max_messages),
-            self._replies.prunable(finished_before),
+            self._replies.prunable(finished_before, max_messages),
         )
 
     def forget(self, messages: Sequence[Message], replies: Sequence[Reply]) -> None:
