@@ -170,6 +170,7 @@ class Mock:
         gone = self._parts.webhooks.prune(cutoff, self._retention.max_messages)
         if gone:
             await self._store.delete_deliveries(gone)
+        await self._parts.tokens.forget_expired()
         return removed
 
     async def _prune_periodically(self) -> None:

@@ -166,6 +166,10 @@ class TokenStore(Protocol):
 
     async def delete_token(self, digest: str) -> None: ...
 
+    async def delete_expired_tokens(self, now: int) -> int:
+        """Forget every token that expired at ``now`` or before (retention); how many."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Recovered:

@@ -143,3 +143,16 @@ def test_max_messages_also_bounds_finished_webhook_deliveries(
     assert len(sink.posts()) == 20
     assert listed["totalCount"] == 4
     assert all(item["state"] == "delivered" for item in listed["items"])
+
+
+def test_expired_tokens_are_forgotten_even_if_never_used_again(
+    make_mock: Callable[..., Mock],
+) -> None:
+    mock = make_mock()
+    form = {"grant_type": "client_credentials", "client_id": "app", "client_secret": "s"}
+    for _ in range(3):
+        assert mock.client.post("/connect/token", data=form).status_code == 200
+    store = mock.core._store  # what the mock holds: no surface lists tokens
+    assert len(store._memory._tokens if hasattr(store, "_memory") else store._tokens) == 3
+    mock.advance(3601)  # tokens live an hour; retention runs after an advance
+    assert len(store._memory._tokens if hasattr(store, "_memory") else store._tokens) == 0

@@ -158,6 +158,13 @@ class MemoryStore:
     async def delete_token(self, digest: str) -> None:
         self._tokens.pop(digest, None)
 
+    async def delete_expired_tokens(self, now: int) -> int:
+        kept = {d: t for d, t in self._tokens.items() if t.expires_at > now}
+        removed = len(self._tokens) - len(kept)
+        if removed:
+            self._tokens = kept
+        return removed
+
     # ---- retention and resets ---------------------------------------------------
 
     def prunable(
