@@ -38,7 +38,20 @@ def _serve_parser(commands: Any) -> None:
     serve.add_argument(
         "--retention", help="keep finished messages this long, e.g. 7d (default: for ever)"
     )
-    serve.add_argument("--max-messages", help="keep at most this many messages (oldest go)")
+    serve.add_argument(
+        "--max-messages",
+        help="keep at most this many messages, replies and finished webhook deliveries "
+        "(oldest finished go; default 1000000)",
+    )
+    serve.add_argument(
+        "--header-timeout", help="seconds to send a request's headers, then 408 (default 10)"
+    )
+    serve.add_argument(
+        "--body-timeout", help="seconds to send a request's body, then 408 (default 30)"
+    )
+    serve.add_argument(
+        "--max-connections", help="connections served at once; more get 503 (default 1000)"
+    )
     serve.add_argument("--admin-token", help="protect /_mock routes with this bearer token")
     serve.add_argument(
         "--log-level",

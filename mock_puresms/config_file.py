@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import ErrorDetails
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from mock_puresms.domain.urls import is_http_url
+from mock_puresms.domain.urls import webhook_url_problem
 from mock_puresms.simulation.durations import parse_duration
 
 Loc = tuple[str | int, ...]
@@ -72,8 +72,8 @@ class WebhookUrls(_ConfigModel):
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
         # The rule of PUT /v1/Account/Webhooks, so a file cannot hold what the API refuses.
-        if value is not None and not is_http_url(value):
-            raise ValueError("must be an absolute http or https URL (or be left out)")
+        if value is not None and (problem := webhook_url_problem(value)):
+            raise ValueError(f"{problem} (or be left out)")
         return value
 
     @field_validator("secret")

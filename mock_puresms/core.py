@@ -143,6 +143,11 @@ class Mock:
             await self._store.save_clock(self._parts.clock.now())
         await self._store.close()
 
+    def listening_on(self, addresses: Sequence[tuple[str, int]]) -> None:
+        """Where the server listens (``(host, port)`` pairs): webhooks bound for its own
+        control surface there are never sent."""
+        self._parts.webhooks.listening_on(addresses)
+
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Be told of every domain event (synchronously: record or schedule, never block);
         returns a function that unsubscribes."""
@@ -167,8 +172,12 @@ class Mock:
         max_age = self._retention.max_age_ms
         cutoff = self._parts.clock.now() - max_age if max_age is not None else None
         removed = await self._store.prune(cutoff, self._retention.max_messages)
-        if cutoff is not None:
-            await self._store.delete_deliveries(self._parts.webhooks.prune(cutoff))
+        # Deliveries are bounded like messages: by age, and at most --max-messages kept
+        # (a delivery carries at least one receipt or reply, so that is never tighter).
+        gone = self._parts.webhooks.prune(cutoff, self._retention.max_messages)
+        if gone:
+            await self._store.delete_deliveries(gone)
+        await self._parts.tokens.forget_expired()
         return removed
 
     async def _prune_periodically(self) -> None:

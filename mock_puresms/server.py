@@ -17,6 +17,15 @@ class MockServer(uvicorn.Server):
     ``/_mock/events`` client cannot hold a shutdown up.
     """
 
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        app = self.config.app
+        if self.started and isinstance(app, MockApp):
+            listening = [
+                sock.getsockname()[:2] for server in self.servers for sock in server.sockets
+            ]
+            app.mock.listening_on([(str(host), int(port)) for host, port in listening])
+
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         app = self.config.app
         if isinstance(app, MockApp):

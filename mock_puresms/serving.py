@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from mock_puresms import collector, exit_codes
 from mock_puresms.banner import log_banner
 from mock_puresms.config_file import ConfigError
+from mock_puresms.connections import limited_protocol
 from mock_puresms.listening import ListenError, bind
 from mock_puresms.logs import log_config
 from mock_puresms.server import MockServer
@@ -74,6 +75,7 @@ def serve(flags: Mapping[str, Any]) -> int:
             log_level=settings.log_level,
             access_log=settings.logs_requests,
             log_config=log_config(settings.log_level, settings.log_format),
+            http=limited_protocol(settings),
         ),
         on_started=lambda: log_banner(settings, config, port),
     )

@@ -58,8 +58,18 @@ class Settings(BaseSettings):
     """Config file with accounts and webhook tuning."""
     retention: str | None = None
     """Keep finished messages, replies and webhook deliveries this long (``7d``)."""
-    max_messages: int | None = Field(default=None, ge=1)
-    """Keep at most this many messages, deleting the oldest finished ones first."""
+    max_messages: int | None = Field(default=1_000_000, ge=1)
+    """Keep at most this many messages (and as many replies and finished webhook
+    deliveries), deleting the oldest finished ones first; a bound by default, so a
+    long-running mock cannot grow without limit."""
+    header_timeout: float = Field(default=10.0, gt=0, allow_inf_nan=False)
+    """Seconds a client has to send a request's line and headers (from connecting, or
+    from the first byte of a kept-alive connection's next request); then ``408``."""
+    body_timeout: float = Field(default=30.0, gt=0, allow_inf_nan=False)
+    """Seconds a client has to send a request's body once its headers are in; then
+    ``408``."""
+    max_connections: int = Field(default=1000, ge=1)
+    """Open connections served at once; one more is answered ``503`` and closed."""
     admin_token: str | None = None
     """When set, every ``/_mock`` route but health needs ``Authorization: Bearer <token>``."""
     log_level: Literal["critical", "error", "warning", "info", "debug", "trace"] = "info"

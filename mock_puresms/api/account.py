@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from mock_puresms.api.auth import authenticate
 from mock_puresms.domain.accounts import WebhookSettings
-from mock_puresms.domain.urls import is_http_url
+from mock_puresms.domain.urls import webhook_url_problem
 from mock_puresms.web.body import lowercase_keys, read_json
 from mock_puresms.web.context import mock_of
 from mock_puresms.web.problems import field_error, validation_error
@@ -38,8 +38,8 @@ async def put_webhooks(request: Request) -> Response:
         value = fields.get(name.lower())
         if value is not None and not isinstance(value, str):
             errors[name] = [f"'{name}' must be a string or null."]
-        elif name != "secret" and value is not None and not is_http_url(value):
-            errors[name] = [f"'{name}' must be an absolute http or https URL, or null."]
+        elif name != "secret" and value is not None and (problem := webhook_url_problem(value)):
+            errors[name] = [f"'{name}' {problem} (or be null)."]
         elif name == "secret" and value == "":
             errors[name] = ["'secret' must not be empty; use null for no signing."]
         else:

@@ -22,7 +22,7 @@ from mock_puresms.domain.phones import PHONE_RULE, SENDER_RULE, is_valid_sender,
 from mock_puresms.domain.placeholders import fill, has_placeholders
 from mock_puresms.domain.sending import Outbound, OutboundSms
 from mock_puresms.domain.timestamps import parse_iso
-from mock_puresms.domain.urls import is_http_url
+from mock_puresms.domain.urls import is_webhook_url, webhook_url_problem
 from mock_puresms.web.body import lowercase_keys
 from mock_puresms.web.problems import ProblemError, field_error, validation_error
 
@@ -90,8 +90,8 @@ def _reference(fields: dict[str, Any], name: str, errors: Errors) -> str | None:
 
 def _url(fields: dict[str, Any], name: str, errors: Errors) -> str | None:
     value = _optional_string(fields, name, errors)
-    if value is not None and not is_http_url(value):
-        errors.setdefault(name, []).append(f"'{name}' must be an absolute http or https URL.")
+    if value is not None and (problem := webhook_url_problem(value)):
+        errors.setdefault(name, []).append(f"'{name}' {problem}.")
         return None
     return value
 
@@ -244,7 +244,7 @@ def _plain_bulk(
         not all(isinstance(s, str) and is_valid_sender(s) for s in distinct_senders)
         or content_types != {str}
         or "" in contents
-        or not all(u is None or (isinstance(u, str) and is_http_url(u)) for u in distinct_urls)
+        or not all(u is None or (isinstance(u, str) and is_webhook_url(u)) for u in distinct_urls)
         or not distinct_references <= {str, type(None)}
     ):
         return None

@@ -2,7 +2,7 @@
 
 The route table of the control surface, one module per resource in ``resources/``. The
 admin token is enforced here, once for every route but health, so no handler has to
-remember it.
+remember it; so is the refusal of the mock's own webhook POSTs, on every route.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from starlette.routing import BaseRoute
 
-from mock_puresms.control.admin import require_admin
+from mock_puresms.control.admin import refuse_webhooks, require_admin
 from mock_puresms.control.resources import (
     clock,
     events,
@@ -59,5 +59,6 @@ def control_routes(admin_token: str | None = None) -> list[BaseRoute]:
     for path, handlers in _table().items():
         if admin_token and path not in OPEN_PATHS:
             handlers = {m: require_admin(admin_token, h) for m, h in handlers.items()}
+        handlers = {m: refuse_webhooks(h) for m, h in handlers.items()}
         routes.append(FlexibleRoute(path, handlers))
     return routes

@@ -170,6 +170,10 @@ class TokenStore(Protocol):
 
     async def delete_token(self, digest: str) -> None: ...
 
+    async def delete_expired_tokens(self, now: int) -> int:
+        """Forget every token that expired at ``now`` or before (retention); how many."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Recovered:
@@ -209,8 +213,9 @@ class StateStore(Protocol):
 
     async def prune(self, finished_before: int | None, max_messages: int | None) -> int:
         """Retention: delete finished messages, oldest first, that finished before
-        ``finished_before`` or exceed ``max_messages`` (and replies received before
-        ``finished_before``); returns how many messages went."""
+        ``finished_before`` or exceed ``max_messages`` (and replies, oldest first, received
+        before ``finished_before`` or beyond ``max_messages``); returns how many messages
+        went."""
         ...
 
     async def reset(self, account_id: str | None = None) -> None:

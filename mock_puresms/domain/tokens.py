@@ -54,6 +54,10 @@ class TokenService:
         await self._store.save_token(AccessToken(token_digest(token), account_id, expires_at))
         return IssuedToken(token, TOKEN_LIFETIME_SECONDS)
 
+    async def forget_expired(self) -> None:
+        """Drop expired tokens: one never used again would otherwise stay for ever."""
+        await self._store.delete_expired_tokens(self._now())
+
     async def account_of(self, token: str) -> str | None:
         """The account id of a live token; ``None`` when unknown or expired."""
         digest = token_digest(token)

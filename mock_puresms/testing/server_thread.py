@@ -11,6 +11,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from mock_puresms.app import create_app
+from mock_puresms.connections import limited_protocol
 from mock_puresms.server import MockServer
 from mock_puresms.settings import Settings
 
@@ -37,6 +38,7 @@ class ServerThread:
             log_level="warning",
             access_log=False,  # not shown at "warning"; uvicorn would format it anyway
             lifespan="on",
+            http=limited_protocol(self.settings),
         )
         self._server = _QuietServer(config)
         self._thread: threading.Thread | None = None

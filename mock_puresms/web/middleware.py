@@ -1,4 +1,5 @@
-"""ASGI middleware every response passes through: request ids and the last-resort 500."""
+"""ASGI middleware every response passes through: request ids, the last-resort 500, and
+a quiet line for a client that hangs up mid-body."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import logging
 import os
 import random
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_puresms.web.problems import problem_response
@@ -54,6 +55,15 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except ClientDisconnect:
+            # The client's business, not a fault of the mock: one line, no traceback
+            # (slow or vanishing clients must not flood the log with errors).
+            log.info(
+                "%s %s: the client went away before sending the whole body (request %s)",
+                scope["method"],
+                scope["path"],
+                request_id,
+            )
         except Exception:
             log.exception("unhandled error in request %s", request_id)
             if started:

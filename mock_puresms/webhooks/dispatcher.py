@@ -12,6 +12,7 @@ a scheduler event on the mock clock, so backoff and ``maxAge`` follow virtual ti
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from functools import partial
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 import orjson
 
 from mock_puresms.domain.accounts import Account
-from mock_puresms.domain.deliveries import Delivery, DeliveryState
+from mock_puresms.domain.deliveries import Attempt, Delivery, DeliveryState
 from mock_puresms.domain.events import (
     Event,
     ReplyReceived,
@@ -29,6 +30,7 @@ from mock_puresms.domain.events import (
 )
 from mock_puresms.domain.messages import Message, new_reference
 from mock_puresms.domain.replies import Reply
+from mock_puresms.domain.urls import is_control_surface_url
 from mock_puresms.settings import WebhookTuning
 from mock_puresms.simulation.scheduler import Scheduler
 from mock_puresms.webhooks.attempt_log import attempt_ended
@@ -40,6 +42,12 @@ from mock_puresms.webhooks.retry import next_attempt_at, post_once
 from mock_puresms.webhooks.sender import AiohttpSender, WebhookSender
 
 log = logging.getLogger("mock_puresms.webhooks")
+
+# The error of an attempt the dispatcher refuses to make (see ``_targets_self``).
+NOT_SENT_TO_SELF = (
+    "not sent: the URL points at this mock's own control surface (/_mock), which never "
+    "takes webhooks"
+)
 
 
 SaveDeliveries = Callable[[Sequence[Delivery], Sequence[tuple[str, int]]], Awaitable[None]]
@@ -81,6 +89,9 @@ class WebhookDispatcher:
         )
         # Bumped by a full reset: flushes and attempts scheduled before it do nothing.
         self._generation = 0
+        # Where the server listens (``listening_on``), so a POST never targets /_mock.
+        self._listening: tuple[tuple[str, int], ...] = ()
+        self._self_checks: dict[str, bool] = {}
         scheduler.add_settler(self.settle)
 
     # -- events ---------------------------------------------------------------------
@@ -153,9 +164,15 @@ class WebhookDispatcher:
             await self._attempt(delivery, due, generation)
 
     async def _attempt(self, delivery: Delivery, due: int, generation: int) -> None:
-        account = await self._account(delivery.account_id)
-        secret = account.webhooks.secret if account is not None else None
-        attempt = await post_once(self._sender, delivery, secret, self._tuning.timeout_ms, due)
+        refused = self._targets_self(delivery.url)
+        if refused:
+            # A webhook to the mock's own /_mock would let any API key reset every
+            # account, or loop a reply into a reply for ever: never sent, never retried.
+            attempt = Attempt(due, None, NOT_SENT_TO_SELF, 0.0)
+        else:
+            account = await self._account(delivery.account_id)
+            secret = account.webhooks.secret if account is not None else None
+            attempt = await post_once(self._sender, delivery, secret, self._tuning.timeout_ms, due)
         if generation != self._generation:
             return
         delivery.attempts.append(attempt)
@@ -164,6 +181,8 @@ class WebhookDispatcher:
         if attempt.status == 200:
             attempt_ended(delivery, attempt, None, due)
             self._finish(delivery, "delivered")
+        elif refused:
+            self._finish(delivery, "failed")
         else:
             now = self._scheduler.clock.now()
             retry_at = next_attempt_at(self._tuning, delivery, due, now)
@@ -203,6 +222,25 @@ class WebhookDispatcher:
         if flush_at is not None:
             self._scheduler.at(flush_at, partial(self._flush, self._generation))
 
+    # -- the server's own address ------------------------------------------------------
+
+    def listening_on(self, addresses: Sequence[tuple[str, int]]) -> None:
+        """The ``(host, port)`` pairs the server listens on: POSTs to its ``/_mock``
+        there are refused without being sent."""
+        self._listening = tuple(addresses)
+        self._self_checks.clear()
+
+    def _targets_self(self, url: str) -> bool:
+        if not self._listening:
+            return False
+        known = self._self_checks.get(url)
+        if known is None:
+            known = is_control_surface_url(url, self._listening, (socket.gethostname(),))
+            if len(self._self_checks) >= 10_000:  # a bounded memo: URLs are few in practice
+                self._self_checks.clear()
+            self._self_checks[url] = known
+        return known
+
     # -- control ---------------------------------------------------------------------
 
     async def settle(self) -> None:
@@ -215,9 +253,10 @@ class WebhookDispatcher:
         """Every delivery, newest first, filtered."""
         return self._registry.listing(url, state, account_id)
 
-    def prune(self, finished_before: int) -> list[str]:
-        """Retention: forget finished deliveries created before ``finished_before``."""
-        return self._registry.prune(finished_before)
+    def prune(self, finished_before: int | None, max_deliveries: int | None = None) -> list[str]:
+        """Retention: forget finished deliveries created before ``finished_before``, and
+        the oldest finished ones beyond ``max_deliveries``."""
+        return self._registry.prune(finished_before, max_deliveries)
 
     def reset(self, account_id: str | None = None) -> None:
         """Forget deliveries (of one account, or all) and stop their retries."""

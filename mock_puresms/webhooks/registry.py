@@ -41,11 +41,24 @@ class DeliveryRegistry:
             ):
                 yield delivery
 
-    def prune(self, finished_before: int) -> list[str]:
-        """Retention: forget finished deliveries created before ``finished_before``."""
-        gone = [
-            d.id for d in self._deliveries.values() if d.finished and d.created_at < finished_before
-        ]
+    def prune(self, finished_before: int | None, max_deliveries: int | None = None) -> list[str]:
+        """Retention: forget finished deliveries created before ``finished_before``, and
+        the oldest finished ones while more than ``max_deliveries`` are kept. Pending
+        deliveries stay (until ``maxAge`` they are owed): they never count as excess."""
+        excess = len(self._deliveries) - max_deliveries if max_deliveries is not None else 0
+        if finished_before is None and excess <= 0:
+            return []
+        gone: list[str] = []
+        for delivery in self._deliveries.values():  # oldest first
+            if not delivery.finished:
+                continue
+            if excess > 0 or (
+                finished_before is not None and delivery.created_at < finished_before
+            ):
+                gone.append(delivery.id)
+                excess -= 1
+            elif finished_before is None:
+                break
         for delivery_id in gone:
             del self._deliveries[delivery_id]
         return gone

@@ -5,10 +5,17 @@ swap it (any object with ``post`` and ``close``). The default sends with aiohttp
 whose client costs a fraction of httpx's per request on the dispatcher's hot path
 (measured in ``benchmarks/bench_webhooks.py``). The dispatcher bounds how many POSTs
 run at once, in all and per URL (``lanes.py``); the connection pool is sized to match.
+
+Only the status counts, so at most ``MAX_BODY_READ`` bytes of an answer are read (to
+keep a small answer's connection for the next POST); a bigger or slower one is dropped
+with its connection. The timeout bounds the whole attempt: connecting, sending, the
+answer's headers and that read. Redirects are never followed: a ``3xx`` is an answer
+like any other non-``200``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Mapping
 from typing import Protocol
@@ -16,6 +23,9 @@ from typing import Protocol
 import aiohttp
 
 from mock_puresms.webhooks.lanes import MAX_CONCURRENT_POSTS
+
+# The most of a receiver's answer read; the rest is never read (its connection closes).
+MAX_BODY_READ = 4096
 
 
 @functools.lru_cache(maxsize=16)
@@ -51,15 +61,17 @@ class AiohttpSender:
 
     async def post(self, url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> int:  # noqa: ASYNC109
         try:
-            async with self._client().post(
-                url,
-                data=body,
-                headers=headers,
-                timeout=_timeout(timeout),
-                allow_redirects=False,
-            ) as response:
-                await response.read()
-                return response.status
+            # aiohttp's own total timeout lets a slow answer's body run past it.
+            async with asyncio.timeout(timeout):
+                async with self._client().post(
+                    url,
+                    data=body,
+                    headers=headers,
+                    timeout=_timeout(timeout),
+                    allow_redirects=False,
+                ) as response:
+                    await _read_some(response)
+                    return response.status
         except TimeoutError as exc:
             raise DeliveryFailed(f"timeout after {round(timeout * 1000)} ms") from exc
         except (aiohttp.ClientError, ValueError, OSError) as exc:
@@ -73,3 +85,19 @@ class AiohttpSender:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+async def _read_some(response: aiohttp.ClientResponse) -> None:
+    """Read a small answer whole (its connection can then serve the next POST); close
+    the connection of a big one after ``MAX_BODY_READ`` bytes, unread."""
+    length = response.content_length
+    if length is not None and length > MAX_BODY_READ:
+        response.close()
+        return
+    read = 0
+    while read <= MAX_BODY_READ:
+        chunk = await response.content.read(MAX_BODY_READ + 1 - read)
+        if not chunk:
+            return  # the whole answer: the connection may be reused
+        read += len(chunk)
+    response.close()

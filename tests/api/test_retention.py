@@ -111,3 +111,48 @@ def test_an_invalid_retention_is_refused() -> None:
         assert "retention" in str(exc)
     else:
         raise AssertionError("an invalid --retention was accepted")
+
+
+def test_settings_bound_messages_by_default() -> None:
+    assert Settings().max_messages == 1_000_000
+
+
+def test_max_messages_also_bounds_replies(make_mock: Callable[..., Mock]) -> None:
+    mock = make_mock(max_messages=3)
+    for index in range(6):
+        mock.send(to="447700900006", content=f"m{index}")  # each gets a STOP reply
+    mock.advance(20)
+    assert _total(mock, "/v1/Replies") == 3
+
+
+def test_max_messages_also_bounds_finished_webhook_deliveries(
+    make_mock: Callable[..., Mock], tmp_path: Path
+) -> None:
+    """Deliveries were pruned only with --retention (issue 16, defect 3)."""
+    from mock_puresms.testing.webhook_sink import SinkServer
+
+    with SinkServer() as server:
+        sink = server.sink(at_root=True)
+        mock = make_mock(max_messages=4)
+        body = {"deliveryReceiptUrl": sink.url_for("/r"), "replyUrl": None, "secret": None}
+        assert mock.v1("PUT", "/v1/Account/Webhooks", json=body).status_code == 200
+        for index in range(10):
+            mock.send(to=f"4479000000{index:02d}")
+            mock.advance(5)  # one Enroute and one Delivered receipt POST per message
+        listed = mock.client.get("/_mock/webhooks", params={"pageSize": "100"}).json()
+    assert len(sink.posts()) == 20
+    assert listed["totalCount"] == 4
+    assert all(item["state"] == "delivered" for item in listed["items"])
+
+
+def test_expired_tokens_are_forgotten_even_if_never_used_again(
+    make_mock: Callable[..., Mock],
+) -> None:
+    mock = make_mock()
+    form = {"grant_type": "client_credentials", "client_id": "app", "client_secret": "s"}
+    for _ in range(3):
+        assert mock.client.post("/connect/token", data=form).status_code == 200
+    store = mock.core._store  # what the mock holds: no surface lists tokens
+    assert len(store._memory._tokens if hasattr(store, "_memory") else store._tokens) == 3
+    mock.advance(3601)  # tokens live an hour; retention runs after an advance
+    assert len(store._memory._tokens if hasattr(store, "_memory") else store._tokens) == 0

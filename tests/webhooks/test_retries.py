@@ -11,6 +11,7 @@ from collections.abc import Callable
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
+import pytest
 from webhook_helpers import attempt_offsets, closed_port_url, deliveries, set_webhooks, use_scenario
 
 from mock_puresms.testing.webhook_sink import WebhookSink
@@ -147,13 +148,13 @@ def test_backoff_doubles_from_first_retry_and_is_capped_at_max_interval(
     assert len(receiver.posts()) == 8
 
 
-def test_url_the_client_cannot_use_is_recorded_as_a_failed_attempt(mock: Mock) -> None:
-    """The API accepts this URL; the HTTP client rejects its IDNA host. The attempt is
-    still recorded and retried (until ``maxAge``), never left pending with none."""
-    created = one_receipt_mock(mock, "http://exämple..com/hook")
-    mock.advance(FIRST + 1)
-
-    (delivery,) = deliveries(mock)
-    assert delivery["state"] == "pending"
-    assert attempt_offsets(delivery, created) == [FIRST, FIRST + 1]
-    assert all(a["status"] is None and a["error"] for a in delivery["attempts"])
+@pytest.mark.parametrize("url", ["http://exämple..com/hook", "http://a\u200d.test/hook"])
+def test_url_the_client_cannot_use_is_refused_when_given(mock: Mock, url: str) -> None:
+    """Hosts the HTTP client rejects (bad IDNA) were once accepted and retried for 24 h
+    (issue 16, defect 10): the URL rule now refuses them where they are given."""
+    body = {"deliveryReceiptUrl": url}
+    response = mock.v1("PUT", "/v1/Account/Webhooks", json=body)
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "deliveryReceiptUrl": ["'deliveryReceiptUrl' must have a valid host name (or be null)."]
+    }

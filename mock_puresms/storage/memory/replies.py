@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 from mock_puresms.domain.queries import Page, ReplyQuery, paginate
@@ -33,11 +34,20 @@ class ReplyTable:
         )
         return paginate(matches, query.page, query.page_size)
 
-    def prunable(self, received_before: int | None) -> list[Reply]:
-        """The replies retention removes: those received before ``received_before``."""
+    def prunable(self, received_before: int | None, max_replies: int | None = None) -> list[Reply]:
+        """The replies retention removes: those received before ``received_before``, and
+        the oldest beyond ``max_replies`` (``--max-messages`` bounds replies too)."""
+        excess = len(self._replies) - max_replies if max_replies is not None else 0
         if received_before is None:
-            return []
-        return [r for r in self._replies.values() if r.received_at < received_before]
+            if excess <= 0:
+                return []
+            return list(itertools.islice(self._replies.values(), excess))  # oldest first
+        doomed: list[Reply] = []
+        for reply in self._replies.values():
+            if excess > 0 or reply.received_at < received_before:
+                doomed.append(reply)
+                excess -= 1
+        return doomed
 
     def forget(self, replies: Sequence[Reply]) -> None:
         touched: set[str] = set()

@@ -161,6 +161,13 @@ class MemoryStore:
     async def delete_token(self, digest: str) -> None:
         self._tokens.pop(digest, None)
 
+    async def delete_expired_tokens(self, now: int) -> int:
+        kept = {d: t for d, t in self._tokens.items() if t.expires_at > now}
+        removed = len(self._tokens) - len(kept)
+        if removed:
+            self._tokens = kept
+        return removed
+
     # ---- retention and resets ---------------------------------------------------
 
     def prunable(
@@ -169,7 +176,7 @@ class MemoryStore:
         """What retention removes (see ``StateStore.prune``), without removing it."""
         return (
             self._messages.prunable(finished_before, max_messages),
-            self._replies.prunable(finished_before),
+            self._replies.prunable(finished_before, max_messages),
         )
 
     def forget(self, messages: Sequence[Message], replies: Sequence[Reply]) -> None:

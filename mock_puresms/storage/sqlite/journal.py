@@ -367,6 +367,11 @@ class SqliteJournal:
             lambda c: c.execute("DELETE FROM tokens WHERE digest = ?", (digest,))
         )
 
+    async def delete_expired_tokens(self, now: int) -> None:
+        await self.writer.write(
+            lambda c: c.execute("DELETE FROM tokens WHERE expires_at <= ?", (now,))
+        )
+
     async def forget(self, messages: Sequence[Message], replies: Sequence[Reply]) -> None:
         """Delete messages (wherever their send and state are kept) and replies."""
         gone = [(m.reference,) for m in messages]

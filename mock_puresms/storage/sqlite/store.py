@@ -125,6 +125,13 @@ class SqliteStore:
         await self._journal.delete_token(digest)
         await self._memory.delete_token(digest)
 
+    async def delete_expired_tokens(self, now: int) -> int:
+        # Memory mirrors the file: a write only when there is something to delete.
+        removed = await self._memory.delete_expired_tokens(now)
+        if removed:
+            await self._journal.delete_expired_tokens(now)
+        return removed
+
     async def prune(self, finished_before: int | None, max_messages: int | None) -> int:
         messages, replies = self._memory.prunable(finished_before, max_messages)
         if not messages and not replies:
