@@ -7,7 +7,7 @@ on top (v1 API, control surface, docs) and starts and stops the core in the life
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
@@ -24,6 +24,7 @@ from mock_puresms.control.state import ControlState
 from mock_puresms.core import CoreParts, Mock, Retention
 from mock_puresms.domain.accounts import AccountDirectory, AccountSpec, WebhookSettings
 from mock_puresms.domain.contacts import ContactService
+from mock_puresms.domain.endpoints import Endpoint
 from mock_puresms.domain.errors import Conflict, NotFound
 from mock_puresms.domain.events import EventBus
 from mock_puresms.domain.groups import GroupService
@@ -31,7 +32,7 @@ from mock_puresms.domain.inbound import ReplyService
 from mock_puresms.domain.ports import Store
 from mock_puresms.domain.sending import MessageService
 from mock_puresms.domain.tokens import TokenService
-from mock_puresms.settings import ConfigFile, Settings
+from mock_puresms.settings import ConfigFile, EndpointConfig, Settings
 from mock_puresms.simulation.clock import Clock, RealClock, VirtualClock
 from mock_puresms.simulation.engine import SimulationEngine
 from mock_puresms.simulation.planner import ScenarioPlanner
@@ -42,8 +43,14 @@ from mock_puresms.storage.sqlite import SqliteStore
 from mock_puresms.web.middleware import RequestIdMiddleware
 from mock_puresms.web.problems import ProblemError, problem_response
 from mock_puresms.web.render import reply_json
+from mock_puresms.webhooks.connect_events import Prices
 from mock_puresms.webhooks.dispatcher import WebhookDispatcher
 from mock_puresms.webhooks.sender import WebhookSender
+
+
+def endpoints_of(configs: Sequence[EndpointConfig]) -> list[Endpoint]:
+    """Webhook endpoints of the current API as configured (or PUT on the control surface)."""
+    return [Endpoint(c.url, c.events, c.secret, c.format) for c in configs]
 
 
 def account_specs(config: ConfigFile) -> list[AccountSpec]:
@@ -58,6 +65,7 @@ def account_specs(config: ConfigFile) -> list[AccountSpec]:
                 account.webhooks.reply_url,
                 account.webhooks.secret,
             ),
+            endpoints=tuple(endpoints_of(account.webhook_endpoints)),
         )
         for account in config.accounts
     ]
@@ -96,6 +104,8 @@ def build_mock(
         sender=webhook_sender,
         durable=settings.db is not None,
         publish=events.publish,
+        save_account=store.save_account,
+        prices=Prices(config.pricing.gbp_per_segment, config.pricing.eur_per_segment),
     )
     events.subscribe(webhooks)
     parts = CoreParts(
@@ -103,7 +113,9 @@ def build_mock(
         events=events,
         clock=clock,
         scheduler=scheduler,
-        accounts=AccountDirectory(store, account_specs(config)),
+        accounts=AccountDirectory(
+            store, account_specs(config), endpoints_of(config.open_mode.webhook_endpoints)
+        ),
         messages=messages,
         replies=replies,
         engine=engine,

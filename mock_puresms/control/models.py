@@ -131,13 +131,14 @@ class WebhookDelivery:
 
     id: str
     url: str
-    kind: Literal["receipts", "reply"]
+    kind: Literal["receipts", "reply", "connect.receipt", "connect.inbound"]
     account: str
     body: Any
     state: Literal["pending", "delivered", "failed"]
     created_at: datetime
     next_attempt_at: datetime | None
     attempts: tuple[WebhookAttempt, ...] = ()
+    endpoint: int | None = None  # a Connect event's endpoint index
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> WebhookDelivery:
@@ -150,6 +151,7 @@ class WebhookDelivery:
             state=data["state"],
             created_at=_time(data["createdAt"]),
             next_attempt_at=parse_time(data.get("nextAttemptAt")),
+            endpoint=data.get("endpoint"),
             attempts=tuple(
                 WebhookAttempt(
                     _time(attempt["at"]),
