@@ -165,6 +165,40 @@ class WebhookDelivery:
 
 
 @dataclass(frozen=True, slots=True)
+class WebhookEndpoint:
+    """A webhook endpoint of the current API: where an account's Connect events go."""
+
+    index: int
+    url: str
+    events: tuple[int, ...]
+    secret: str | None
+    format: Literal["observed", "documented"]
+    enabled: bool
+    consecutive_failures: int
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> WebhookEndpoint:
+        return cls(
+            index=data["index"],
+            url=data["url"],
+            events=tuple(data["events"]),
+            secret=data["secret"],
+            format=data["format"],
+            enabled=data["enabled"],
+            consecutive_failures=data["consecutiveFailures"],
+        )
+
+    def config(self) -> dict[str, Any]:
+        """The endpoint as ``PUT /_mock/accounts/{account}/endpoints`` takes it."""
+        return {
+            "url": self.url,
+            "events": list(self.events),
+            "secret": self.secret,
+            "format": self.format,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Fault:
     """An injected fault: the next ``times`` matching requests answer ``status``
     (or are delayed by ``delay_ms`` first)."""
