@@ -7,7 +7,7 @@ on top (v1 API, control surface, docs) and starts and stops the core in the life
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
@@ -27,6 +27,7 @@ from mock_puresms.control.state import ControlState
 from mock_puresms.core import CoreParts, Mock, Retention
 from mock_puresms.domain.accounts import AccountDirectory, AccountSpec, WebhookSettings
 from mock_puresms.domain.contacts import ContactService
+from mock_puresms.domain.endpoints import Endpoint
 from mock_puresms.domain.errors import Conflict, NotFound
 from mock_puresms.domain.events import EventBus
 from mock_puresms.domain.groups import GroupService
@@ -35,7 +36,7 @@ from mock_puresms.domain.ports import Store
 from mock_puresms.domain.reports import Pricing
 from mock_puresms.domain.sending import MessageService
 from mock_puresms.domain.tokens import TokenService
-from mock_puresms.settings import ConfigFile, Settings
+from mock_puresms.settings import ConfigFile, EndpointConfig, Settings
 from mock_puresms.simulation.clock import Clock, RealClock, VirtualClock
 from mock_puresms.simulation.engine import SimulationEngine
 from mock_puresms.simulation.planner import ScenarioPlanner
@@ -50,6 +51,11 @@ from mock_puresms.webhooks.dispatcher import WebhookDispatcher
 from mock_puresms.webhooks.sender import WebhookSender
 
 
+def endpoints_of(configs: Sequence[EndpointConfig]) -> list[Endpoint]:
+    """Webhook endpoints of the current API as configured (or PUT on the control surface)."""
+    return [Endpoint(c.url, c.events, c.secret, c.format) for c in configs]
+
+
 def account_specs(config: ConfigFile) -> list[AccountSpec]:
     return [
         AccountSpec(
@@ -62,6 +68,7 @@ def account_specs(config: ConfigFile) -> list[AccountSpec]:
                 account.webhooks.reply_url,
                 account.webhooks.secret,
             ),
+            endpoints=tuple(endpoints_of(account.webhook_endpoints)),
         )
         for account in config.accounts
     ]
@@ -92,6 +99,8 @@ def build_mock(
     replies = ReplyService(store, events, contacts)
     engine = SimulationEngine(scheduler, messages, replies, planner)
     events.subscribe(engine)
+    # What a segment costs: in the current API's receipts and its client-tag reports.
+    pricing = Pricing(config.pricing.gbp_per_segment, config.pricing.eur_per_segment)
     webhooks = WebhookDispatcher(
         scheduler,
         store.get_account,
@@ -102,6 +111,8 @@ def build_mock(
         sender=webhook_sender,
         durable=settings.db is not None,
         publish=events.publish,
+        save_account=store.save_account,
+        prices=pricing,
     )
     events.subscribe(webhooks)
     parts = CoreParts(
@@ -109,7 +120,9 @@ def build_mock(
         events=events,
         clock=clock,
         scheduler=scheduler,
-        accounts=AccountDirectory(store, account_specs(config)),
+        accounts=AccountDirectory(
+            store, account_specs(config), endpoints_of(config.open_mode.webhook_endpoints)
+        ),
         messages=messages,
         replies=replies,
         engine=engine,
@@ -118,9 +131,6 @@ def build_mock(
         groups=GroupService(store, clock.now),
         tokens=TokenService(store, clock.now),
     )
-    pricing = Pricing()
-    if config.pricing is not None:
-        pricing = Pricing(config.pricing.gbp_per_segment, config.pricing.eur_per_segment)
     return Mock(parts, Retention(settings.retention_ms, settings.max_messages), pricing)
 
 

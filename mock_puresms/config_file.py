@@ -12,7 +12,7 @@ import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -84,6 +84,38 @@ class WebhookUrls(_ConfigModel):
         return value
 
 
+class EndpointConfig(_ConfigModel):
+    """A webhook endpoint of the current API (API.md 9.5); also the body of
+    ``PUT /_mock/accounts/{account}/endpoints``, item by item."""
+
+    url: str
+    events: tuple[Literal[1, 2], ...] = (1, 2)
+    secret: str | None = None
+    format: Literal["observed", "documented"] = "observed"
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        # The webhook URL rule of every other place a URL is given.
+        if problem := webhook_url_problem(value):
+            raise ValueError(problem)
+        return value
+
+    @field_validator("events")
+    @classmethod
+    def _check_events(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value:
+            raise ValueError("must name at least one event type: 1 (receipts), 2 (inbound)")
+        return tuple(sorted(set(value)))
+
+    @field_validator("secret")
+    @classmethod
+    def _check_secret(cls, value: str | None) -> str | None:
+        if value == "":
+            raise ValueError("must not be empty; leave it out for unsigned webhooks")
+        return value
+
+
 class AccountConfig(_ConfigModel):
     """One configured account; configuring any switches the server to strict mode."""
 
@@ -92,6 +124,20 @@ class AccountConfig(_ConfigModel):
     oauth_clients: tuple[OAuthClientConfig, ...] = Field(default=(), alias="oauthClients")
     credits: int | None = Field(default=None, ge=0)
     webhooks: WebhookUrls = WebhookUrls()
+    webhook_endpoints: tuple[EndpointConfig, ...] = Field(default=(), alias="webhookEndpoints")
+
+
+class OpenModeConfig(_ConfigModel):
+    """What every account created in open mode starts with."""
+
+    webhook_endpoints: tuple[EndpointConfig, ...] = Field(default=(), alias="webhookEndpoints")
+
+
+class PricingConfig(_ConfigModel):
+    """Prices per SMS segment: the costs of the current API's receipts and reports."""
+
+    gbp_per_segment: float | None = Field(default=None, alias="gbpPerSegment", ge=0)
+    eur_per_segment: float | None = Field(default=None, alias="eurPerSegment", ge=0)
 
 
 def _duration_ms(value: object) -> int:
@@ -109,10 +155,15 @@ class WebhookTuning(_ConfigModel):
     first_retry_ms: int = Field(default=1_000, alias="firstRetry")
     max_interval_ms: int = Field(default=300_000, alias="maxInterval")
     max_age_ms: int = Field(default=86_400_000, alias="maxAge")
+    # The current API's endpoints: their own attempt timeout, and how many consecutive
+    # failed attempts disable one (API.md 9.6).
+    connect_timeout_ms: int = Field(default=45_000, alias="connectTimeout")
+    disable_after: int = Field(default=50, alias="disableAfter", ge=1)
 
     @field_validator(
         "batch_window_ms",
         "timeout_ms",
+        "connect_timeout_ms",
         "first_retry_ms",
         "max_interval_ms",
         "max_age_ms",
@@ -123,19 +174,13 @@ class WebhookTuning(_ConfigModel):
         return _duration_ms(value)
 
 
-class PricingConfig(_ConfigModel):
-    """What one segment costs (the current API's receipts and client-tag reports)."""
-
-    gbp_per_segment: float | None = Field(default=None, alias="gbpPerSegment", ge=0)
-    eur_per_segment: float | None = Field(default=None, alias="eurPerSegment", ge=0)
-
-
 class ConfigFile(_ConfigModel):
     """The ``--config`` file; every key optional."""
 
     accounts: tuple[AccountConfig, ...] = ()
     webhooks: WebhookTuning = WebhookTuning()
-    pricing: PricingConfig | None = None
+    open_mode: OpenModeConfig = Field(default=OpenModeConfig(), alias="openMode")
+    pricing: PricingConfig = PricingConfig()
 
 
 # --------------------------------------------------------------------------- reading
@@ -165,7 +210,11 @@ def parse_config(text: str, *, source_name: str = "<config>") -> ConfigFile:
     problems = list(lines.problems)
     if data is not None and not isinstance(data, dict):
         problems.append(
-            ConfigProblem(1, "", "the file must be a mapping with the keys accounts, webhooks")
+            ConfigProblem(
+                1,
+                "",
+                "the file must be a mapping with the keys accounts, webhooks, openMode, pricing",
+            )
         )
         raise ConfigError(problems, source_name=source_name)
     try:
@@ -252,6 +301,9 @@ _REASONS = {
     "model_type": "must be a mapping (key: value)",
     "model_attributes_type": "must be a mapping (key: value)",
     "string_too_short": "must not be empty",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "url_type": "must be text",
 }
 
 
@@ -262,9 +314,11 @@ def _reason(error: ErrorDetails) -> str:
         allowed = _allowed_keys(tuple(error["loc"])[:-1])
         return "unknown key" + (f"; allowed: {', '.join(allowed)}" if allowed else "")
     if kind == "greater_than_equal":
-        return f"must be {ctx['ge']} or more"
+        return f"must be {ctx['ge']:g} or more"
     if kind == "less_than_equal":
-        return f"must be {ctx['le']} or less"
+        return f"must be {ctx['le']:g} or less"
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected', '')}"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
     message = error["msg"]

@@ -19,6 +19,7 @@ from functools import lru_cache
 from mock_puresms.domain.accounts import Account, AccountDirectory, WebhookSettings
 from mock_puresms.domain.contacts import Contact, ContactDraft, ContactService, ImportResult
 from mock_puresms.domain.deliveries import Delivery
+from mock_puresms.domain.endpoints import Endpoint
 from mock_puresms.domain.errors import NotFound
 from mock_puresms.domain.events import EventBus, StateReset, Subscriber
 from mock_puresms.domain.groups import Group, GroupService
@@ -268,6 +269,26 @@ class Mock:
         account.webhooks = webhooks
         await self._store.save_account(account)
 
+    async def find_account_to_configure(self, ident: str) -> Account | None:
+        """``find_account``, and in open mode also an account not used yet, by the id
+        its key will give it (so a test can add endpoints before it sends)."""
+        return await self._parts.accounts.by_id_or_open_id(ident)
+
+    async def set_endpoints(self, account: Account, endpoints: Sequence[Endpoint]) -> None:
+        """Replace the account's webhook endpoints of the current API (all enabled)."""
+        account.endpoints = list(endpoints)
+        await self._store.save_account(account)
+
+    async def enable_endpoint(self, account: Account, index: int) -> Endpoint:
+        """Enable a (disabled) endpoint again, its failure count at zero; ``NotFound``."""
+        if not 0 <= index < len(account.endpoints):
+            raise NotFound(f"The account has no endpoint {index}.")
+        endpoint = account.endpoints[index]
+        endpoint.enabled = True
+        endpoint.failures = 0
+        await self._store.save_account(account)
+        return endpoint
+
     # ---- messages ----------------------------------------------------------------------
 
     async def send(
@@ -421,6 +442,10 @@ class Mock:
     ) -> Iterable[Delivery]:
         """Webhook deliveries, newest first, filtered by URL, state and account."""
         return self._parts.webhooks.deliveries(url, state, account_id)
+
+    async def replay_delivery(self, delivery_id: str) -> Delivery:
+        """Queue a failed webhook delivery again (``NotFound``, ``Conflict``)."""
+        return await self._parts.webhooks.replay(delivery_id)
 
 
 def shipped_scenario_names() -> tuple[str, ...]:

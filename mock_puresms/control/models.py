@@ -139,13 +139,14 @@ class WebhookDelivery:
 
     id: str
     url: str
-    kind: Literal["receipts", "reply"]
+    kind: Literal["receipts", "reply", "connect.receipt", "connect.inbound"]
     account: str
     body: Any
     state: Literal["pending", "delivered", "failed"]
     created_at: datetime
     next_attempt_at: datetime | None
     attempts: tuple[WebhookAttempt, ...] = ()
+    endpoint: int | None = None  # a Connect event's endpoint index
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> WebhookDelivery:
@@ -158,6 +159,7 @@ class WebhookDelivery:
             state=data["state"],
             created_at=_time(data["createdAt"]),
             next_attempt_at=parse_time(data.get("nextAttemptAt")),
+            endpoint=data.get("endpoint"),
             attempts=tuple(
                 WebhookAttempt(
                     _time(attempt["at"]),
@@ -168,6 +170,40 @@ class WebhookDelivery:
                 for attempt in data.get("attempts", ())
             ),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEndpoint:
+    """A webhook endpoint of the current API: where an account's Connect events go."""
+
+    index: int
+    url: str
+    events: tuple[int, ...]
+    secret: str | None
+    format: Literal["observed", "documented"]
+    enabled: bool
+    consecutive_failures: int
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> WebhookEndpoint:
+        return cls(
+            index=data["index"],
+            url=data["url"],
+            events=tuple(data["events"]),
+            secret=data["secret"],
+            format=data["format"],
+            enabled=data["enabled"],
+            consecutive_failures=data["consecutiveFailures"],
+        )
+
+    def config(self) -> dict[str, Any]:
+        """The endpoint as ``PUT /_mock/accounts/{account}/endpoints`` takes it."""
+        return {
+            "url": self.url,
+            "events": list(self.events),
+            "secret": self.secret,
+            "format": self.format,
+        }
 
 
 @dataclass(frozen=True, slots=True)

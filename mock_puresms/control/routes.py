@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute
 from mock_puresms.control.admin import refuse_webhooks, require_admin
 from mock_puresms.control.resources import (
     clock,
+    endpoints,
     events,
     faults,
     health,
@@ -41,6 +42,12 @@ def _table() -> dict[str, Mapping[str, Endpoint]]:
         "/_mock/messages/{reference}/status": {"POST": messages.force_status},
         "/_mock/replies": {"POST": replies.inject_reply},
         "/_mock/webhooks": {"GET": webhooks.list_webhooks},
+        "/_mock/webhooks/{id}/replay": {"POST": webhooks.replay_webhook},
+        "/_mock/accounts/{account}/endpoints": {
+            "GET": endpoints.list_endpoints,
+            "PUT": endpoints.put_endpoints,
+        },
+        "/_mock/accounts/{account}/endpoints/{index}/enable": {"POST": endpoints.enable_endpoint},
         "/_mock/reset": {"POST": reset.reset},
         "/_mock/faults": {
             "GET": faults.list_faults,

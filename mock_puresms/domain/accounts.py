@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
+
+from mock_puresms.domain.endpoints import Endpoint
 
 
 def open_mode_account_id(credential: str) -> str:
@@ -15,6 +18,9 @@ def open_mode_account_id(credential: str) -> str:
     Stable across restarts, and a one-way hash so the id never reveals the key.
     """
     return "acc_" + hashlib.sha256(b"puresms-key:" + credential.encode()).hexdigest()[:20]
+
+
+_OPEN_ID = re.compile(r"acc_[0-9a-f]{20}")
 
 
 def configured_account_id(name: str) -> str:
@@ -47,6 +53,8 @@ class Account:
     name: str
     credits: int | None = None
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+    # The current API's webhook endpoints (API.md 9.5), in order: their index names them.
+    endpoints: list[Endpoint] = field(default_factory=list)
 
     def charge(self, cost: int) -> Debit | None:
         """The credit rule: take ``cost`` credits now; ``None`` when nothing is taken
@@ -87,6 +95,7 @@ class AccountSpec:
     oauth_clients: tuple[tuple[str, str], ...] = ()
     credits: int | None = None
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+    endpoints: tuple[Endpoint, ...] = ()
 
     @property
     def id(self) -> str:
@@ -108,8 +117,15 @@ class AccountDirectory:
     how much of a wrong key matches a right one.
     """
 
-    def __init__(self, store: AccountStore, specs: Sequence[AccountSpec] = ()) -> None:
+    def __init__(
+        self,
+        store: AccountStore,
+        specs: Sequence[AccountSpec] = (),
+        open_endpoints: Sequence[Endpoint] = (),
+    ) -> None:
         self._store = store
+        # ``openMode.webhookEndpoints``: every account created in open mode starts with these.
+        self._open_endpoints = tuple(open_endpoints)
         self._specs = {spec.id: spec for spec in specs}
         self._by_name = {spec.name: spec for spec in specs}
         self._by_key = {_digest(key): spec for spec in specs for key in spec.api_keys}
@@ -165,6 +181,14 @@ class AccountDirectory:
             return None
         return account
 
+    async def by_id_or_open_id(self, ident: str) -> Account | None:
+        """``by_id_or_name``, and in open mode also an account not used yet, by the id
+        its key gives it (``open_mode_account_id``): a test can set it up before it sends."""
+        account = await self.by_id_or_name(ident)
+        if account is None and not self.strict and _OPEN_ID.fullmatch(ident):
+            account = await self.get(ident)
+        return account
+
     async def get(self, account_id: str) -> Account:
         """The current state of a known account (it exists: something authenticated it)."""
         account = await self._store.get_account(account_id)
@@ -173,7 +197,12 @@ class AccountDirectory:
         spec = self._specs.get(account_id)
         if spec is not None:
             return await self._configured_account(spec)
-        return await self._create(Account(id=account_id, name=account_id))
+        return await self._create(self._new_open(account_id))
+
+    def _new_open(self, account_id: str) -> Account:
+        opening = () if self.strict else self._open_endpoints
+        endpoints = [endpoint.copy() for endpoint in opening]
+        return Account(id=account_id, name=account_id, endpoints=endpoints)
 
     async def _open_account(self, credential: str) -> Account:
         # The hash is remembered per credential: it costs a single send noticeably.
@@ -183,7 +212,7 @@ class AccountDirectory:
                 self._open_ids.clear()
             account_id = self._open_ids[credential] = open_mode_account_id(credential)
         account = await self._store.get_account(account_id)
-        return account or await self._create(Account(id=account_id, name=account_id))
+        return account or await self._create(self._new_open(account_id))
 
     async def _configured_account(self, spec: AccountSpec) -> Account:
         account = await self._store.get_account(spec.id)
@@ -199,6 +228,7 @@ class AccountDirectory:
                     spec.webhooks.reply_url,
                     spec.webhooks.secret,
                 ),
+                endpoints=[endpoint.copy() for endpoint in spec.endpoints],
             )
         )
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-DeliveryKind = Literal["receipts", "reply"]
+DeliveryKind = Literal["receipts", "reply", "connect.receipt", "connect.inbound"]
 DeliveryState = Literal["pending", "delivered", "failed"]
 
 
@@ -40,6 +40,12 @@ class Delivery:
     state: DeliveryState = "pending"
     next_attempt_at: int | None = None
     attempts: list[Attempt] = field(default_factory=list)
+    # A Connect event's endpoint: its index among its account's endpoints.
+    endpoint: int | None = None
+    # Replayed through the control surface: when, and after how many attempts (backoff
+    # and ``maxAge`` count afresh from there; attempt numbers go on).
+    replayed_at: int | None = None
+    replayed_after: int = 0
     blocked_by: set[Delivery] = field(default_factory=set)
     dependents: list[Delivery] = field(default_factory=list)
     waiting: bool = False
@@ -47,3 +53,8 @@ class Delivery:
     @property
     def finished(self) -> bool:
         return self.state != "pending"
+
+    @property
+    def is_connect(self) -> bool:
+        """A Connect event (one per POST, any 2xx counts) rather than a v1 webhook."""
+        return self.endpoint is not None

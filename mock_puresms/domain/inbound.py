@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mock_puresms.domain.contacts import ContactService
 from mock_puresms.domain.events import EventBus, ReplyReceived
-from mock_puresms.domain.messages import Message, new_reference
+from mock_puresms.domain.messages import Message, new_ids, new_reference
 from mock_puresms.domain.ports import ReplyStore
 from mock_puresms.domain.replies import Reply, opt_change
 
@@ -45,6 +45,7 @@ class ReplyService:
             in_reply_to=original.reference if original is not None else None,
             client_reference=original.client_reference if original is not None else None,
             batch_reference=original.batch_reference if original is not None else None,
+            inbound_id=new_ids(1)[0],
         )
         await self._store.add_reply(reply)
         change = opt_change(content)

@@ -31,3 +31,6 @@ class Reply:
     in_reply_to: str | None = None
     client_reference: str | None = None
     batch_reference: str | None = None
+    # Its 64-bit id (digits), what the current API's inbound events call ``MessageId``;
+    # ``None`` only for replies stored before replies had one.
+    inbound_id: str | None = None

@@ -17,11 +17,22 @@ from mock_puresms.domain.timestamps import format_ms
 log = logging.getLogger("mock_puresms.webhooks")
 
 
-def attempt_ended(delivery: Delivery, attempt: Attempt, retry_at: int | None, now: int) -> None:
+def attempt_ended(
+    delivery: Delivery,
+    attempt: Attempt,
+    retry_at: int | None,
+    now: int,
+    *,
+    received: bool | None = None,
+    no_retry: str = "maxAge reached",
+) -> None:
     """After ``attempt`` (already recorded on ``delivery``): ``retry_at`` is when the next
-    comes, ``None`` when there is none (received, or given up)."""
+    comes, ``None`` when there is none (received, or given up: ``no_retry`` says why).
+    ``received`` defaults to v1's rule (only a ``200`` counts)."""
     number = len(delivery.attempts)
-    if attempt.status == 200 and number == 1:
+    if received is None:
+        received = attempt.status == 200
+    if received and number == 1:
         return  # the hot path: nothing to build
     data = {
         "deliveryId": delivery.id,
@@ -30,7 +41,7 @@ def attempt_ended(delivery: Delivery, attempt: Attempt, retry_at: int | None, no
         "status": attempt.status,
         "error": attempt.error,
     }
-    if attempt.status == 200:
+    if received:
         log.info(
             "webhook %s to %s received at attempt %d",
             delivery.id,
@@ -41,7 +52,7 @@ def attempt_ended(delivery: Delivery, attempt: Attempt, retry_at: int | None, no
         return
     outcome = f"answered {attempt.status}" if attempt.status is not None else attempt.error
     if retry_at is None:
-        next_try = "no retry: maxAge reached"
+        next_try = f"no retry: {no_retry}"
     else:
         wait = (retry_at - now) / 1000
         next_try = f"next try at {format_ms(retry_at)} on the mock clock (in {wait:g} s)"

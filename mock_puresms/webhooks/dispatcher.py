@@ -7,20 +7,30 @@ receipt for a message wait for earlier ones carrying the same message; ``retry``
 one attempt and says when the next comes; ``registry`` keeps every delivery for
 ``GET /_mock/webhooks``; ``lanes`` bounds how many POSTs run at once. Every attempt is
 a scheduler event on the mock clock, so backoff and ``maxAge`` follow virtual time.
+
+Messages of the current API and every reply also become Connect events (API.md 9.5),
+one per POST per endpoint (``connect_events``): they skip the batcher, which serves v1
+receipts, and share ordering, retry, registry and lanes. A Connect delivery counts any
+2xx, has its own timeout, and counts towards its endpoint's ``disableAfter``.
 """
 
 from __future__ import annotations
 
 import logging
 import socket
+import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from functools import partial
+from operator import attrgetter
 from typing import Any
 
 import orjson
 
 from mock_puresms.domain.accounts import Account
-from mock_puresms.domain.deliveries import Attempt, Delivery, DeliveryState
+from mock_puresms.domain.connect_status import connect_status
+from mock_puresms.domain.deliveries import Attempt, Delivery, DeliveryKind, DeliveryState
+from mock_puresms.domain.endpoints import INBOUND_EVENT, RECEIPT_EVENT, Endpoint
+from mock_puresms.domain.errors import Conflict, NotFound
 from mock_puresms.domain.events import (
     Event,
     ReplyReceived,
@@ -28,13 +38,20 @@ from mock_puresms.domain.events import (
     StatusesChanged,
     WebhookAttempted,
 )
-from mock_puresms.domain.messages import Message, new_reference
+from mock_puresms.domain.messages import CONNECT, Message, new_reference
 from mock_puresms.domain.replies import Reply
+from mock_puresms.domain.reports import Pricing
+from mock_puresms.domain.statuses import DeliveryStatus
 from mock_puresms.domain.urls import is_control_surface_url
 from mock_puresms.settings import WebhookTuning
 from mock_puresms.simulation.scheduler import Scheduler
 from mock_puresms.webhooks.attempt_log import attempt_ended
 from mock_puresms.webhooks.batching import AccountLookup, ReceiptBatcher
+from mock_puresms.webhooks.connect_events import (
+    ReceiptEvent,
+    inbound_body,
+    receipt_body,
+)
 from mock_puresms.webhooks.lanes import MAX_CONCURRENT_POSTS, MAX_CONCURRENT_POSTS_PER_URL, Lanes
 from mock_puresms.webhooks.ordering import STALE_LIMIT, Ordering
 from mock_puresms.webhooks.registry import DeliveryRegistry
@@ -52,6 +69,9 @@ NOT_SENT_TO_SELF = (
 
 SaveDeliveries = Callable[[Sequence[Delivery], Sequence[tuple[str, int]]], Awaitable[None]]
 RenderReply = Callable[[Reply], dict[str, Any]]
+SaveAccount = Callable[[Account], Awaitable[None]]
+
+_API = attrgetter("api")
 
 # The ordering maps' sweep threshold (see ``ordering.STALE_LIMIT``), read when a
 # dispatcher is made: tests lower it here to sweep at every POST.
@@ -72,6 +92,8 @@ class WebhookDispatcher:
         durable: bool = False,
         sender: WebhookSender | None = None,
         publish: Callable[[Event], None] | None = None,
+        save_account: SaveAccount | None = None,
+        prices: Pricing | None = None,
     ) -> None:
         self._scheduler = scheduler
         self._get_account = accounts
@@ -81,6 +103,8 @@ class WebhookDispatcher:
         self._tuning = tuning
         self._sender = sender if sender is not None else AiohttpSender()
         self._publish = publish
+        self._save_account = save_account
+        self._prices = prices if prices is not None else Pricing()
         self._registry = DeliveryRegistry()
         self._batcher = ReceiptBatcher(tuning.batch_window_ms, tuning.max_batch, durable=durable)
         self._ordering = Ordering(tuning.max_batch, stale_limit=_STALE_LIMIT)
@@ -98,11 +122,26 @@ class WebhookDispatcher:
 
     def __call__(self, event: Event) -> None:
         if type(event) is StatusesChanged:
-            due = self._batcher.owe(event.messages, event.status, event.at, event.routing)
+            messages = event.messages
+            # Usually one send's messages, of one API; after a restart the simulation
+            # may group messages of both APIs (one C-level pass tells).
+            apis = set(map(_API, messages))
+            if CONNECT in apis:
+                connect = [m for m in messages if m.api == CONNECT]
+                self._owe_events(connect, event.status, event.at)
+                if len(apis) == 1:
+                    return
+                messages = [m for m in messages if m.api != CONNECT]
+            due = self._batcher.owe(messages, event.status, event.at, event.routing)
         elif type(event) is StatusChanged:
+            if event.message.api == CONNECT:
+                self._owe_events((event.message,), event.status, event.at)
+                return
             due = self._batcher.owe((event.message,), event.status, event.at)
         elif isinstance(event, ReplyReceived):
-            self._scheduler.at(event.reply.received_at, partial(self._send_reply, event))
+            at = event.reply.received_at
+            self._scheduler.at(at, partial(self._send_reply, event))
+            self._scheduler.at(at, partial(self._send_inbound, event.reply, self._generation))
             return
         else:
             return
@@ -144,6 +183,190 @@ class WebhookDispatcher:
         await self._save([delivery], ())
         self._schedule_attempt(delivery, due)
 
+    # -- Connect events ---------------------------------------------------------------
+
+    def _owe_events(self, messages: Sequence[Message], status: DeliveryStatus, at: int) -> None:
+        """Capture now (the messages move on) the Connect status changes among these:
+        a change of the v1 status within one Connect status (Scheduled to Accepted,
+        both Queued) is none; a message's first status (created Skipped) is one."""
+        changes: list[ReceiptEvent] = []
+        for message in messages:
+            connect = connect_status(status, message.cancelled)
+            history = message.history
+            if len(history) >= 2 and connect_status(history[-2].status) is connect:
+                continue
+            changes.append(ReceiptEvent(message, status, connect, at, uuid.uuid4()))
+        if changes:
+            self._scheduler.at(at, partial(self._send_receipts, changes, self._generation))
+
+    async def _send_receipts(self, changes: list[ReceiptEvent], generation: int, due: int) -> None:
+        if generation != self._generation:
+            return
+        created: list[Delivery] = []
+        for change in changes:
+            message = change.message
+            account = await self._account(message.account_id)
+            for index, endpoint in self._endpoints(account, RECEIPT_EVENT):
+                body = receipt_body(change, endpoint.format, self._prices)
+                created.append(
+                    self._event_delivery(
+                        message.account_id, index, endpoint, "connect.receipt", body, due,
+                        (message.reference,),
+                    )
+                )  # fmt: skip
+        await self._admit(created, due)
+
+    async def _send_inbound(self, reply: Reply, generation: int, due: int) -> None:
+        if generation != self._generation:
+            return
+        account = await self._account(reply.account_id)
+        event = uuid.uuid4()
+        created = [
+            self._event_delivery(
+                reply.account_id, index, endpoint, "connect.inbound",
+                inbound_body(reply, event, endpoint.format), due, (),
+            )
+            for index, endpoint in self._endpoints(account, INBOUND_EVENT)
+        ]  # fmt: skip
+        await self._admit(created, due)
+
+    @staticmethod
+    def _endpoints(account: Account | None, event_type: int) -> list[tuple[int, Endpoint]]:
+        if account is None:
+            return []
+        return [(i, e) for i, e in enumerate(account.endpoints) if e.wants(event_type)]
+
+    @staticmethod
+    def _event_delivery(
+        account_id: str,
+        index: int,
+        endpoint: Endpoint,
+        kind: DeliveryKind,
+        body: bytes,
+        due: int,
+        references: tuple[str, ...],
+    ) -> Delivery:
+        delivery = Delivery(
+            new_reference("WH"), account_id, endpoint.url, kind, body, due, references,
+            next_attempt_at=due, endpoint=index,
+        )  # fmt: skip
+        if not endpoint.enabled:
+            # A disabled endpoint gets nothing: the event is kept as failed, to replay.
+            delivery.state = "failed"
+            delivery.next_attempt_at = None
+        return delivery
+
+    async def _admit(self, created: list[Delivery], due: int) -> None:
+        if not created:
+            return
+        self._registry.add_all(created)
+        for delivery in created:
+            if not delivery.finished:
+                self._ordering.add(delivery)
+        await self._save(created, ())
+        for delivery in created:
+            if not delivery.finished:
+                self._schedule_attempt(delivery, due)
+
+    @staticmethod
+    def _endpoint_of(account: Account | None, delivery: Delivery) -> Endpoint | None:
+        """The endpoint a Connect delivery is bound for, unless it has been replaced."""
+        index = delivery.endpoint
+        if account is None or index is None or index >= len(account.endpoints):
+            return None
+        endpoint = account.endpoints[index]
+        return endpoint if endpoint.url == delivery.url else None
+
+    async def _attempt_event(
+        self, delivery: Delivery, account: Account | None, due: int, generation: int
+    ) -> None:
+        """One attempt of a Connect event: any 2xx counts; failures count towards the
+        endpoint's ``disableAfter``, successes reset it."""
+        endpoint = self._endpoint_of(account, delivery)
+        if endpoint is None or not endpoint.enabled:
+            self._finish(delivery, "failed")
+            await self._save([delivery], ())
+            return
+        timeout = self._tuning.connect_timeout_ms
+        attempt = await post_once(self._sender, delivery, endpoint.secret, timeout, due)
+        if generation != self._generation:
+            return
+        delivery.attempts.append(attempt)
+        if self._publish is not None:
+            self._publish(WebhookAttempted(delivery.id, delivery.url, len(delivery.attempts)))
+        failed_too: list[Delivery] = []
+        if attempt.status is not None and 200 <= attempt.status < 300:
+            changed = endpoint.failures != 0
+            endpoint.failures = 0
+            attempt_ended(delivery, attempt, None, due, received=True)
+            self._finish(delivery, "delivered")
+        else:
+            changed = True
+            endpoint.failures += 1
+            if endpoint.failures >= self._tuning.disable_after:
+                endpoint.enabled = False
+                attempt_ended(
+                    delivery,
+                    attempt,
+                    None,
+                    self._scheduler.clock.now(),
+                    no_retry=f"the endpoint is disabled after {endpoint.failures} failures",
+                )
+                self._finish(delivery, "failed")
+                failed_too = self._fail_endpoint(delivery)
+            else:
+                now = self._scheduler.clock.now()
+                retry_at = next_attempt_at(self._tuning, delivery, due, now)
+                attempt_ended(delivery, attempt, retry_at, now)
+                if retry_at is None:
+                    self._finish(delivery, "failed")
+                else:
+                    self._schedule_attempt(delivery, retry_at)
+        if changed and account is not None and self._save_account is not None:
+            await self._save_account(account)
+        if self._durable:
+            await self._save([delivery, *failed_too], ())
+
+    def _fail_endpoint(self, disabled: Delivery) -> list[Delivery]:
+        """The endpoint of ``disabled`` was just disabled: its other unfinished events
+        fail now rather than at their next attempt."""
+        failed: list[Delivery] = []
+        for delivery in self._registry.of_account(disabled.account_id):
+            if (
+                not delivery.finished
+                and delivery.endpoint == disabled.endpoint
+                and delivery.url == disabled.url
+            ):
+                self._finish(delivery, "failed")
+                failed.append(delivery)
+        return failed
+
+    async def replay(self, delivery_id: str) -> Delivery:
+        """Queue a failed delivery again, now; attempt numbering goes on, and backoff
+        and ``maxAge`` count from now. ``NotFound``; ``Conflict`` when it has not
+        failed, or its Connect endpoint is disabled or gone."""
+        delivery = self._registry.get(delivery_id)
+        if delivery is None:
+            raise NotFound(f"No webhook delivery with id '{delivery_id}'.")
+        if delivery.state != "failed":
+            raise Conflict(f"Webhook delivery '{delivery_id}' is {delivery.state}, not failed.")
+        if delivery.is_connect:
+            endpoint = self._endpoint_of(await self._account(delivery.account_id), delivery)
+            if endpoint is None:
+                raise Conflict(f"The endpoint of webhook delivery '{delivery_id}' is gone.")
+            if not endpoint.enabled:
+                raise Conflict(
+                    f"Endpoint {delivery.endpoint} of the account is disabled: enable it first."
+                )
+        now = self._scheduler.clock.now()
+        delivery.state = "pending"
+        delivery.replayed_at = now
+        delivery.replayed_after = len(delivery.attempts)
+        self._ordering.add(delivery)
+        self._schedule_attempt(delivery, now)
+        await self._save([delivery], ())
+        return delivery
+
     # -- attempts -------------------------------------------------------------------
 
     def _schedule_attempt(self, delivery: Delivery, at: int) -> None:
@@ -171,6 +394,9 @@ class WebhookDispatcher:
             attempt = Attempt(due, None, NOT_SENT_TO_SELF, 0.0)
         else:
             account = await self._account(delivery.account_id)
+            if delivery.is_connect:
+                await self._attempt_event(delivery, account, due, generation)
+                return
             secret = account.webhooks.secret if account is not None else None
             attempt = await post_once(self._sender, delivery, secret, self._tuning.timeout_ms, due)
         if generation != self._generation:

@@ -1,7 +1,7 @@
 """Attempts of a delivery: one signed POST, recorded; when the next comes; when to give up.
 
-A delivery is POSTed until a ``200``. After a failed attempt the next waits
-``firstRetry``, doubling each time up to ``maxInterval``, on the mock clock; once the
+A delivery is POSTed until a ``200`` (a Connect event: any 2xx). After a failed attempt
+the next waits ``firstRetry``, doubling each time up to ``maxInterval``, on the mock clock; once the
 next attempt would come more than ``maxAge`` after the delivery was created, it has
 failed. Each POST's timeout is wall time (it is about the network).
 """
@@ -26,8 +26,11 @@ def backoff_ms(tuning: WebhookTuning, failed_attempts: int) -> int:
 def next_attempt_at(tuning: WebhookTuning, delivery: Delivery, due: int, now: int) -> int | None:
     """After ``delivery``'s latest attempt (due at ``due``) failed: when to try again,
     or ``None`` when that would be past ``maxAge`` (the delivery has failed)."""
-    retry_at = max(due, now) + backoff_ms(tuning, len(delivery.attempts))
-    if retry_at - delivery.created_at > tuning.max_age_ms:
+    # A replayed delivery starts over: backoff and ``maxAge`` count from the replay.
+    failed = len(delivery.attempts) - delivery.replayed_after
+    since = delivery.replayed_at if delivery.replayed_at is not None else delivery.created_at
+    retry_at = max(due, now) + backoff_ms(tuning, failed)
+    if retry_at - since > tuning.max_age_ms:
         return None
     return retry_at
 

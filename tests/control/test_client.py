@@ -261,3 +261,32 @@ def test_a_kept_alive_connection_the_server_closed_is_replaced() -> None:
         httpd.server_close()
         thread.join()
     assert _ClosingHandler.served == 3
+
+
+def test_add_endpoint_sends_inbound_events_to_a_real_receiver(mock: ControlClient) -> None:
+    from mock_puresms.control.models import WebhookEndpoint
+    from mock_puresms.domain.accounts import open_mode_account_id
+    from mock_puresms.testing.webhook_sink import SinkServer
+
+    with SinkServer() as sinks:
+        receiver = sinks.sink(at_root=True)
+        added = mock.add_endpoint(receiver.url_for("/events"), events=(2,), secret="whsec")
+        second = mock.add_endpoint(receiver.url_for("/doc"), format="documented")
+        assert added == WebhookEndpoint(
+            0, receiver.url_for("/events"), (2,), "whsec", "observed", True, 0
+        )
+        assert (second.index, second.events, second.format) == (1, (1, 2), "documented")
+        assert [e.url for e in mock.endpoints()] == [added.url, second.url]
+        mock.reply("447700900123", "Acme", "YES", account=open_mode_account_id(KEY))
+        mock.advance(0)
+        (post,) = receiver.posts("/events")
+        assert post.json["event_type"] == 2
+        assert post.json["data"]["Body"] == "YES"
+        assert "x-webhook-signature" in post.headers
+        (documented,) = receiver.posts("/doc")
+        assert documented.json["eventType"] == 2
+        kinds = {d.kind for d in mock.webhooks()}
+        assert kinds == {"connect.inbound"}
+        assert mock.enable_endpoint(0).enabled
+        with pytest.raises(MockPureSMSError, match="409"):
+            mock.replay(mock.webhooks()[0].id)  # delivered: nothing to replay

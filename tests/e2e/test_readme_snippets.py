@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -122,3 +123,90 @@ def test_the_config_file_example_is_valid(tmp_path: Path) -> None:
     )
 
     assert (result.returncode, result.stdout) == (0, f"{config}: ok\n"), result.stderr
+
+
+def test_the_connect_config_example_is_valid(tmp_path: Path) -> None:
+    config = tmp_path / "connect.yaml"
+    config.write_text(snippets()["connect-config"], encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "mock_puresms", "config", "validate", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=loopback_env(),
+    )
+    assert (result.returncode, result.stdout) == (0, f"{config}: ok\n"), result.stderr
+
+
+def _receiver_namespace() -> dict[str, Any]:
+    """The receiver snippet's definitions, without starting its server."""
+    code = snippets()["connect-receiver"]
+    definitions, _, start = code.rpartition("\nHTTPServer(")
+    assert start.startswith('("127.0.0.1", 9000), Hooks)')
+    namespace: dict[str, Any] = {}
+    exec(compile(definitions, "README.md", "exec"), namespace)
+    return namespace
+
+
+def test_the_connect_receiver_checks_the_documented_test_vector(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    namespace = _receiver_namespace()
+    namespace["SECRET"] = b"webhook-secret"
+    body = b'{"id":"evt_123","eventType":1}'
+    headers = {
+        "X-Webhook-Timestamp": "1736937000",
+        "X-Webhook-Signature": "xsSOjC8SdEID77BwImeaD/TKPdXNtrfLSbeCLFKasjI=",
+    }
+    monkeypatch.setattr(time, "time", lambda: 1736937010.0)
+    assert namespace["verified"](headers, body)
+    assert not namespace["verified"](headers, body + b" ")
+    monkeypatch.setattr(time, "time", lambda: 1736937000.0 + 3600)
+    assert not namespace["verified"](headers, body)  # an hour old: refused
+
+
+def test_the_connect_receiver_accepts_the_mocks_signed_events(
+    live_server: Callable[..., ServerThread], tmp_path: Path
+) -> None:
+    import httpx
+
+    port = free_port()
+    code = snippets()["connect-receiver"].replace("9000", str(port))
+    receiver = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=loopback_env(),
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/hooks"
+        config = tmp_path / "mock.yaml"
+        config.write_text(
+            "openMode:\n  webhookEndpoints:\n"
+            f"    - {{url: '{url}', events: [2], secret: whsec}}\n"
+            f"    - {{url: '{url}?wrong', events: [2], secret: other}}\n",
+            encoding="utf-8",
+        )
+        server = live_server(config=config)
+        with httpx.Client(base_url=server.base_url, trust_env=False) as client:
+            key = {"X-API-Key": "readme-key"}
+            sent = {"to": "447700900123", "from": "Acme", "content": "Hi"}
+            assert client.post("/v1/Sms/Send", json=sent, headers=key).status_code == 200
+            reply = {"from": "447700900123", "to": "Acme", "content": "YES"}
+            assert client.post("/_mock/replies", json=reply).status_code == 200
+            statuses: dict[str, list[int | None]] = {}
+            for _ in range(100):  # the receiver may still be starting: retries reach it
+                client.post("/_mock/clock/advance", json={"seconds": 1})
+                items = client.get("/_mock/webhooks").json()["items"]
+                statuses = {d["url"]: [a["status"] for a in d["attempts"]] for d in items}
+                if statuses.get(url, [None])[-1] == 204 and 401 in statuses.get(url + "?wrong", []):
+                    break
+        assert statuses[url][-1] == 204, statuses
+        assert 401 in statuses[url + "?wrong"], statuses
+    finally:
+        receiver.terminate()
+        out, _ = receiver.communicate(timeout=10)
+    assert " 2 {'MessageId': '" in out and "'Body': 'YES'" in out, out

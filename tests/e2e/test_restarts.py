@@ -685,3 +685,29 @@ def test_a_file_of_schema_version_1_is_migrated_with_its_messages(tmp_path: Path
         ]
         tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master")}
     assert "messages" not in tables
+
+
+def test_connect_endpoints_and_reply_ids_survive_a_restart(tmp_path: Path) -> None:
+    db = tmp_path / "mock.db"
+    account_id = open_mode_account_id(HEADERS["X-API-Key"])
+    path = f"/_mock/accounts/{account_id}/endpoints"
+    endpoint = {"url": "http://127.0.0.1:9/hooks", "events": [2], "secret": "k"}
+    with in_process(db) as first:
+        ok(first.put(path, json=[endpoint, {"url": "http://127.0.0.1:9/other"}]))
+        ok(first.post("/v1/Sms/Send", json={"to": "447700900100", "from": "A", "content": "x"}))
+        ok(first.post("/_mock/replies", json={"from": "447700900100", "to": "A", "content": "Y"}))
+        ok(first.post("/_mock/clock/advance", json={"seconds": 1}))
+        replies = ok(first.get("/_mock/webhooks"))["items"]
+        before = ok(first.get(path))  # nothing listens on port 9: failures are counted
+    with in_process(db) as second:
+        after = ok(second.get(path))
+        kept = ok(second.get("/_mock/webhooks"))["items"]
+
+    assert after == before
+    assert after["items"][0]["secret"] == "k"
+    assert [e["consecutiveFailures"] for e in after["items"]] == [2, 2]  # at 0 s and 1 s
+    inbound = [d for d in replies if d["kind"] == "connect.inbound"]
+    assert sorted(d["endpoint"] for d in inbound) == [0, 1]  # both want inbound events
+    assert [d for d in kept if d["kind"] == "connect.inbound"] == inbound
+    (inbound_id,) = {d["body"]["data"]["MessageId"] for d in inbound}
+    assert inbound_id.isdigit()

@@ -75,7 +75,7 @@ def test_every_mistake_is_reported_in_line_order() -> None:
 
 def test_an_unknown_top_level_key_lists_the_allowed_ones() -> None:
     assert problems("acounts: []\n") == [
-        "mock.yaml:1: acounts: unknown key; allowed: accounts, webhooks, pricing"
+        "mock.yaml:1: acounts: unknown key; allowed: accounts, webhooks, openMode, pricing"
     ]
 
 
@@ -108,7 +108,8 @@ def test_shared_credentials_and_names_point_at_the_repeat() -> None:
 
 def test_a_file_that_is_not_a_mapping_says_what_it_should_be() -> None:
     assert problems("- a\n- b\n") == [
-        "mock.yaml:1: the file must be a mapping with the keys accounts, webhooks"
+        "mock.yaml:1: the file must be a mapping with the keys accounts, webhooks, openMode, "
+        "pricing"
     ]
 
 
@@ -118,3 +119,53 @@ def test_an_empty_secret_is_refused_as_the_api_refuses_it() -> None:
         "mock.yaml:3: accounts[0].webhooks.secret: "
         "must not be empty; leave it out for unsigned webhooks"
     ]
+
+
+# The example of API.md 9.7.
+CONNECT_EXAMPLE = """\
+openMode:
+  webhookEndpoints: [{url: "http://127.0.0.1:9000/hooks", events: [1, 2]}]
+accounts:
+  - name: acme
+    apiKeys: ["acme-live-key"]
+    webhookEndpoints:
+      - {url: "https://app.test/hooks/puresms", events: [1, 2], secret: "whsec", format: observed}
+pricing: {gbpPerSegment: 0.035, eurPerSegment: 0.04}
+webhooks: {connectTimeout: 2s, disableAfter: 3}
+"""
+
+
+def test_the_connect_example_is_read() -> None:
+    config = parse_config(CONNECT_EXAMPLE)
+    (opening,) = config.open_mode.webhook_endpoints
+    assert (opening.url, opening.events, opening.secret, opening.format) == (
+        "http://127.0.0.1:9000/hooks",
+        (1, 2),
+        None,
+        "observed",
+    )
+    (endpoint,) = config.accounts[0].webhook_endpoints
+    assert (endpoint.secret, endpoint.format) == ("whsec", "observed")
+    assert (config.pricing.gbp_per_segment, config.pricing.eur_per_segment) == (0.035, 0.04)
+    assert (config.webhooks.connect_timeout_ms, config.webhooks.disable_after) == (2000, 3)
+
+
+def test_connect_defaults() -> None:
+    config = parse_config("")
+    assert config.pricing.gbp_per_segment is None and config.pricing.eur_per_segment is None
+    assert (config.webhooks.connect_timeout_ms, config.webhooks.disable_after) == (45_000, 50)
+
+
+def test_endpoint_mistakes_are_named_by_line() -> None:
+    text = (
+        CONNECT_EXAMPLE.replace("events: [1, 2], secret", "events: [1, 3], secret")
+        .replace("format: observed", "format: observd")
+        .replace("eurPerSegment: 0.04", "eurPerSegment: -1")
+        .replace('[{url: "http://127.0.0.1:9000/hooks"', "[{url: ftp://x")
+    )
+    found = problems(text)
+    assert found[0].startswith("mock.yaml:2: openMode.webhookEndpoints[0].url: must be an absolute")
+    assert found[1].startswith("mock.yaml:7: accounts[0].webhookEndpoints[0].events[1]: must be")
+    assert found[2].startswith("mock.yaml:7: accounts[0].webhookEndpoints[0].format: must be")
+    assert found[3] == "mock.yaml:8: pricing.eurPerSegment: must be 0 or more"
+    assert len(found) == 4

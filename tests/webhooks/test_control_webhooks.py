@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 DELIVERY_FIELDS = {
     "id",
+    "endpoint",
     "url",
     "kind",
     "account",

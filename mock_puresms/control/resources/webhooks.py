@@ -31,6 +31,7 @@ def delivery_json(delivery: Delivery) -> dict[str, Any]:
         "nextAttemptAt": (
             format_ms(delivery.next_attempt_at) if delivery.next_attempt_at is not None else None
         ),
+        "endpoint": delivery.endpoint,
         "attempts": [
             {
                 "at": format_ms(attempt.at),
@@ -53,3 +54,9 @@ async def list_webhooks(request: Request) -> Response:
     page, page_size = query.paging()
     result = paginate(mock.deliveries(query.text("url"), state, account_id), page, page_size)
     return json_response(page_json(result, [delivery_json(d) for d in result.items]))
+
+
+async def replay_webhook(request: Request) -> Response:
+    """Queue a failed delivery again now; its attempt numbers go on."""
+    delivery = await mock_of(request).replay_delivery(request.path_params["id"])
+    return json_response(delivery_json(delivery))

@@ -57,10 +57,10 @@ _UPSERT_STATE = (
 )
 _INSERT_OUTBOX = "INSERT OR IGNORE INTO outbox (reference, position, account_id) VALUES (?, ?, ?)"
 _UPSERT_ACCOUNT = (
-    "INSERT INTO accounts (id, name, credits, receipt_url, reply_url, secret) "
-    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, "
+    "INSERT INTO accounts (id, name, credits, receipt_url, reply_url, secret, endpoints) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, "
     "credits = excluded.credits, receipt_url = excluded.receipt_url, "
-    "reply_url = excluded.reply_url, secret = excluded.secret"
+    "reply_url = excluded.reply_url, secret = excluded.secret, endpoints = excluded.endpoints"
 )
 _UPSERT_CONTACT = (
     "INSERT INTO contacts (id, seq, account_id, phone_number, first_name, last_name, email, "
@@ -78,9 +78,11 @@ _UPSERT_GROUP = (
 )
 _UPSERT_DELIVERY = (
     "INSERT INTO deliveries (id, seq, account_id, url, kind, body, created_at, refs, state, "
-    "next_attempt_at, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "next_attempt_at, attempts, endpoint, replayed_at, replayed_after) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (id) DO UPDATE SET state = excluded.state, "
-    "next_attempt_at = excluded.next_attempt_at, attempts = excluded.attempts"
+    "next_attempt_at = excluded.next_attempt_at, attempts = excluded.attempts, "
+    "replayed_at = excluded.replayed_at, replayed_after = excluded.replayed_after"
 )
 # Writes of up to this many rows may commit inline when the writer is idle.
 SMALL_WRITE = 8
@@ -162,7 +164,7 @@ class SqliteJournal:
         loaded.accounts = [
             account_of(row)
             for row in connection.execute(
-                "SELECT id, name, credits, receipt_url, reply_url, secret FROM accounts"
+                "SELECT id, name, credits, receipt_url, reply_url, secret, endpoints FROM accounts"
             )
         ]
         changed = {
@@ -182,7 +184,8 @@ class SqliteJournal:
             Reply(*row)
             for row in connection.execute(
                 "SELECT reference, account_id, from_number, to_sender, content, received_at, "
-                "in_reply_to, client_reference, batch_reference FROM replies ORDER BY seq"
+                "in_reply_to, client_reference, batch_reference, inbound_id FROM replies "
+                "ORDER BY seq"
             )
         ]
         loaded.groups = [
@@ -214,7 +217,7 @@ class SqliteJournal:
     def _load_deliveries(connection: sqlite3.Connection) -> Iterator[Delivery]:
         for row in connection.execute(
             "SELECT id, account_id, url, kind, body, created_at, refs, state, next_attempt_at, "
-            "attempts FROM deliveries ORDER BY seq"
+            "attempts, endpoint, replayed_at, replayed_after FROM deliveries ORDER BY seq"
         ):
             yield delivery_of(row)
 
@@ -317,10 +320,10 @@ class SqliteJournal:
         row = (
             reply.reference, next(self._seq), reply.account_id, reply.from_, reply.to,
             reply.content, reply.received_at, reply.in_reply_to, reply.client_reference,
-            reply.batch_reference,
+            reply.batch_reference, reply.inbound_id,
         )  # fmt: skip
         await self.writer.write(
-            lambda c: c.execute(f"INSERT INTO replies VALUES ({', '.join('?' * 10)})", row)
+            lambda c: c.execute(f"INSERT INTO replies VALUES ({', '.join('?' * 11)})", row)
         )
 
     async def save_contacts(self, contacts: Sequence[Contact], groups: Sequence[Group]) -> None:

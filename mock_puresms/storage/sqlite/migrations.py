@@ -73,6 +73,15 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE message_state ADD COLUMN cancelled INTEGER NOT NULL DEFAULT 0;
     """,
+    # 4: the current API's webhooks: an account's endpoints (JSON), every reply's 64-bit
+    # id, and a delivery's endpoint index and replay.
+    """
+    ALTER TABLE accounts ADD COLUMN endpoints TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE replies ADD COLUMN inbound_id TEXT;
+    ALTER TABLE deliveries ADD COLUMN endpoint INTEGER;
+    ALTER TABLE deliveries ADD COLUMN replayed_at INTEGER;
+    ALTER TABLE deliveries ADD COLUMN replayed_after INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 

@@ -17,6 +17,7 @@ import orjson
 from mock_puresms.domain.accounts import Account, WebhookSettings
 from mock_puresms.domain.contacts import Contact
 from mock_puresms.domain.deliveries import Attempt, Delivery
+from mock_puresms.domain.endpoints import Endpoint
 from mock_puresms.domain.messages import (
     V1,
     HistoryEntry,
@@ -194,11 +195,25 @@ def account_row(account: Account) -> Row:
         w.delivery_receipt_url,
         w.reply_url,
         w.secret,
+        orjson.dumps([endpoint_json(endpoint) for endpoint in account.endpoints]),
     )
 
 
+def endpoint_json(endpoint: Endpoint) -> dict[str, Any]:
+    return {
+        "url": endpoint.url, "events": list(endpoint.events), "secret": endpoint.secret,
+        "format": endpoint.format, "enabled": endpoint.enabled, "failures": endpoint.failures,
+    }  # fmt: skip
+
+
 def account_of(row: Row) -> Account:
-    return Account(row[0], row[1], row[2], WebhookSettings(row[3], row[4], row[5]))
+    endpoints = [
+        Endpoint(
+            e["url"], tuple(e["events"]), e["secret"], e["format"], e["enabled"], e["failures"]
+        )
+        for e in orjson.loads(row[6])
+    ]
+    return Account(row[0], row[1], row[2], WebhookSettings(row[3], row[4], row[5]), endpoints)
 
 
 def contact_row(seq: int, contact: Contact) -> Row:
@@ -231,7 +246,8 @@ def delivery_row(seq: int, delivery: Delivery) -> Row:
     return (
         delivery.id, seq, delivery.account_id, delivery.url, delivery.kind, delivery.body,
         delivery.created_at, orjson.dumps(list(delivery.references)), delivery.state,
-        delivery.next_attempt_at, orjson.dumps(attempts),
+        delivery.next_attempt_at, orjson.dumps(attempts), delivery.endpoint,
+        delivery.replayed_at, delivery.replayed_after,
     )  # fmt: skip
 
 
@@ -240,4 +256,5 @@ def delivery_of(row: Row) -> Delivery:
         id=row[0], account_id=row[1], url=row[2], kind=row[3], body=bytes(row[4]),
         created_at=row[5], references=tuple(orjson.loads(row[6])), state=row[7],
         next_attempt_at=row[8], attempts=[Attempt(*attempt) for attempt in orjson.loads(row[9])],
+        endpoint=row[10], replayed_at=row[11], replayed_after=row[12],
     )  # fmt: skip

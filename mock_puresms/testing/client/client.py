@@ -24,7 +24,9 @@ from mock_puresms.control.models import (
     Reply,
     ScenarioInfo,
     WebhookDelivery,
+    WebhookEndpoint,
 )
+from mock_puresms.domain.accounts import open_mode_account_id
 from mock_puresms.domain.statuses import DeliveryStatus
 from mock_puresms.testing.client import asserts
 from mock_puresms.testing.client.transport import Transport, TransportError
@@ -324,6 +326,58 @@ class ControlClient:
         failed), newest first; of one account if given by ``account`` or ``api_key``."""
         query = {"url": url, "state": state, "account": account, "apiKey": api_key}
         return [WebhookDelivery.from_json(i) for i in self._pages("/_mock/webhooks", query)]
+
+    def replay(self, delivery_id: str) -> WebhookDelivery:
+        """Queue a failed webhook delivery again; its attempt numbers go on."""
+        path = f"/_mock/webhooks/{quote(delivery_id, safe='')}/replay"
+        return WebhookDelivery.from_json(self._call("POST", path))
+
+    # -- the current API's webhook endpoints -----------------------------------------
+
+    def _endpoints_path(self, account: str | None) -> str:
+        if account is None:
+            if not self.api_key:
+                raise MockPureSMSError(
+                    "endpoints need an account: pass account= or set client.api_key"
+                )
+            # In open mode an API key's account id follows from the key.
+            account = open_mode_account_id(self.api_key)
+        return f"/_mock/accounts/{quote(account, safe='')}/endpoints"
+
+    def endpoints(self, *, account: str | None = None) -> list[WebhookEndpoint]:
+        """The webhook endpoints of the current API of ``account`` (id or name; by
+        default the open-mode account of this client's ``api_key``), in index order."""
+        items = self._pages(self._endpoints_path(account), {})
+        return [WebhookEndpoint.from_json(item) for item in items]
+
+    def set_endpoints(
+        self, endpoints: list[dict[str, Any]], *, account: str | None = None
+    ) -> list[WebhookEndpoint]:
+        """Replace the account's endpoints (each ``{url, events?, secret?, format?}``)."""
+        body = self._call("PUT", self._endpoints_path(account), json=endpoints)
+        return [WebhookEndpoint.from_json(item) for item in body["items"]]
+
+    def add_endpoint(
+        self,
+        url: str,
+        events: tuple[int, ...] = (1, 2),
+        secret: str | None = None,
+        format: str = "observed",
+        *,
+        account: str | None = None,
+    ) -> WebhookEndpoint:
+        """Add a webhook endpoint of the current API to the test's account: Connect
+        events of type 1 (receipts) and 2 (inbound SMS) in ``events`` are POSTed to
+        ``url`` one per request, signed with ``secret`` when given, in the ``observed``
+        or ``documented`` format."""
+        current = [endpoint.config() for endpoint in self.endpoints(account=account)]
+        new = {"url": url, "events": list(events), "secret": secret, "format": format}
+        return self.set_endpoints([*current, new], account=account)[-1]
+
+    def enable_endpoint(self, index: int, *, account: str | None = None) -> WebhookEndpoint:
+        """Enable an endpoint that repeated failures disabled; its failure count is reset."""
+        path = f"{self._endpoints_path(account)}/{index}/enable"
+        return WebhookEndpoint.from_json(self._call("POST", path))
 
     def fail_next(
         self,
