@@ -43,5 +43,6 @@ async def account_filter(mock: Mock, ident: str | None) -> str | None:
 
 
 def control_message_json(message: Message) -> dict[str, Any]:
-    """A message as the v1 API shows it, with the account it belongs to."""
-    return {**message_json(message), "account": message.account_id}
+    """A message as the v1 API shows it, with the account it belongs to and the API
+    (``v1`` or ``connect``) it was sent through."""
+    return {**message_json(message), "account": message.account_id, "api": message.api}

@@ -16,17 +16,26 @@ _REFERENCE = attrgetter("reference")
 _BATCH_REFERENCE = attrgetter("batch_reference")
 _CLIENT_REFERENCE = attrgetter("client_reference")
 _TO = attrgetter("to")
+_API = attrgetter("api")
 
 
 class _AccountMessages:
     """One account's messages, oldest first, and its indexes."""
 
-    __slots__ = ("by_batch", "by_client_reference", "by_to", "by_to_covers", "messages")
+    __slots__ = (
+        "by_api",
+        "by_batch",
+        "by_client_reference",
+        "by_to",
+        "by_to_covers",
+        "messages",
+    )
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
         self.by_batch = MessageIndex()
         self.by_client_reference = MessageIndex()
+        self.by_api = MessageIndex()
         # Filled on first use: an index by recipient costs a bulk send more than its
         # other indexes together, and most runs never ask by recipient.
         self.by_to = MessageIndex()
@@ -37,9 +46,11 @@ class _AccountMessages:
         self.messages = [m for m in self.messages if m.reference in kept]
         self.by_batch, self.by_client_reference = MessageIndex(), MessageIndex()
         self.by_to, self.by_to_covers = MessageIndex(), 0
+        self.by_api = MessageIndex()
         for message in self.messages:
             self.by_batch.add(message.batch_reference, message)
             self.by_client_reference.add(message.client_reference, message)
+            self.by_api.add(message.api, message)
 
     def recipient_index(self) -> MessageIndex:
         """Messages by recipient, brought up to date with the messages added since."""
@@ -56,6 +67,9 @@ class MessageTable:
     def __init__(self) -> None:
         self._messages: dict[str, Message] = {}
         self._accounts: dict[str, _AccountMessages] = {}
+        # Every account's messages by API, oldest first: the inbox's API filter finds
+        # its first page without passing over the other API's messages.
+        self._by_api = MessageIndex()
 
     def add(self, messages: Sequence[Message]) -> None:
         """Add the new messages of one send (one account)."""
@@ -70,6 +84,8 @@ class MessageTable:
             self._messages[message.reference] = message
             data.by_batch.add(message.batch_reference, message)
             data.by_client_reference.add(message.client_reference, message)
+            data.by_api.add(message.api, message)
+            self._by_api.add(message.api, message)
             data.messages.append(message)
             return
         # C-level passes over the columns: this runs for every message of a bulk send.
@@ -86,6 +102,15 @@ class MessageTable:
         if client_references.count(None) < len(client_references):
             for reference, message in zip(client_references, messages, strict=True):
                 data.by_client_reference.add(reference, message)
+        apis = set(map(_API, messages))
+        if len(apis) == 1:  # one send comes through one API
+            (api,) = apis
+            data.by_api.extend(api, messages)
+            self._by_api.extend(api, messages)
+        else:
+            for message in messages:
+                data.by_api.add(message.api, message)
+                self._by_api.add(message.api, message)
         data.messages.extend(messages)
 
     def get(self, reference: str) -> Message | None:
@@ -94,6 +119,8 @@ class MessageTable:
     def _candidates(self, query: MessageQuery) -> Iterator[Message]:
         """The smallest newest-first sequence that can hold every match."""
         if query.account_id is None:
+            if query.api is not None:
+                return reversed(self._by_api.get(query.api))
             return reversed(self._messages.values())
         data = self._accounts.get(query.account_id)
         if data is None:
@@ -104,6 +131,8 @@ class MessageTable:
             return reversed(data.by_client_reference.get(query.client_reference))
         if query.to is not None:
             return reversed(data.recipient_index().get(query.to))
+        if query.api is not None:
+            return reversed(data.by_api.get(query.api))
         return reversed(data.messages)
 
     def query(self, query: MessageQuery) -> Page[Message]:
@@ -118,8 +147,16 @@ class MessageTable:
             checks.append(lambda m: m.status == query.status)
         if query.is_test is not None:
             checks.append(lambda m: m.is_test == query.is_test)
-        matches = (m for m in self._candidates(query) if all(check(m) for check in checks))
-        return paginate(matches, query.page, query.page_size)
+        if query.api is not None:
+            checks.append(lambda m: m.api == query.api)
+        if query.text is not None:
+            needle = query.text.casefold()
+            checks.append(lambda m: needle in m.to or needle in m.content.casefold())
+        candidates = self._candidates(query)
+        matches = (
+            (m for m in candidates if all(check(m) for check in checks)) if checks else candidates
+        )
+        return paginate(matches, query.page, query.page_size, count=query.count)
 
     def batch(self, account_id: str, batch_reference: str) -> list[Message]:
         data = self._accounts.get(account_id)
@@ -185,6 +222,13 @@ class MessageTable:
             data = self._accounts.get(account_id)
             if data is not None:
                 data.keep(self._messages)
+        if touched:
+            self._rebuild_api_index()
+
+    def _rebuild_api_index(self) -> None:
+        self._by_api = MessageIndex()
+        for message in self._messages.values():
+            self._by_api.add(message.api, message)
 
     def reset(self, account_id: str) -> None:
         """Forget one account's messages."""
@@ -192,3 +236,4 @@ class MessageTable:
         if data is not None:
             for message in data.messages:
                 self._messages.pop(message.reference, None)
+            self._rebuild_api_index()
