@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from mock_puresms.domain.encoding import forces_ucs2, split_segments
 from mock_puresms.domain.statuses import DeliveryStatus
+from mock_puresms.domain.timestamps import format_ms
 
 STATUSES = tuple(DeliveryStatus)
 
@@ -15,18 +15,19 @@ def clock_text(ms: int | None, today: int) -> str:
     """``HH:MM:SS`` in UTC on the mock clock, after the date when it is not ``today``'s."""
     if ms is None:
         return ""
-    stamp = datetime.fromtimestamp(ms / 1000, UTC)
-    if stamp.date() == datetime.fromtimestamp(today / 1000, UTC).date():
-        return f"{stamp:%H:%M:%S}"
-    return f"{stamp.year:04d}-{stamp:%m-%d %H:%M:%S}"
+    # format_ms caches each second's text: a page of 50 rows builds no datetime.
+    stamp = format_ms(ms)
+    if stamp[:10] == format_ms(today)[:10]:
+        return stamp[11:19]
+    return stamp[:10] + " " + stamp[11:19]
 
 
 def full_time(ms: int | None) -> str:
     """The exact instant, for a tooltip and the message page."""
     if ms is None:
         return ""
-    stamp = datetime.fromtimestamp(ms / 1000, UTC)
-    return f"{stamp.year:04d}-{stamp:%m-%d %H:%M:%S}.{ms % 1000:03d} UTC"
+    stamp = format_ms(ms)
+    return stamp[:10] + " " + stamp[11:23] + " UTC"
 
 
 def badge_class(status: DeliveryStatus) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from itertools import islice
 from operator import attrgetter
 
 from mock_puresms.domain.messages import BatchSummary, Message
@@ -17,6 +18,7 @@ _BATCH_REFERENCE = attrgetter("batch_reference")
 _CLIENT_REFERENCE = attrgetter("client_reference")
 _TO = attrgetter("to")
 _API = attrgetter("api")
+_CONTENT = attrgetter("content")
 
 
 class _AccountMessages:
@@ -59,6 +61,34 @@ class _AccountMessages:
             self.by_to.add_all(list(map(_TO, fresh)), fresh)
             self.by_to_covers = len(self.messages)
         return self.by_to
+
+
+def _containing(messages: Iterator[Message], text: str) -> Iterator[Message]:
+    """The ``messages`` whose recipient or content holds ``text``, ignoring case.
+
+    Searched a chunk at a time: a chunk's bodies are joined into one string and searched
+    in C, and only the small parts of a chunk with a hit are looked at message by
+    message. A rare word so costs a pass in C over the bodies, not a Python call per
+    message; chunks grow, so a common word still answers a first page quickly.
+    """
+    needle = text.lower()
+    size = 64
+    while chunk := list(islice(messages, size)):
+        size = min(size * 2, 4096)
+        if not _holds(chunk, needle):
+            continue
+        for start in range(0, len(chunk), 64):
+            part = chunk[start : start + 64]
+            if len(chunk) > 64 and not _holds(part, needle):
+                continue
+            for message in part:
+                if needle in message.to or needle in message.content.lower():
+                    yield message
+
+
+def _holds(chunk: list[Message], needle: str) -> bool:
+    # A hit across two joined bodies is possible: the check per message sorts it out.
+    return needle in "\n".join(map(_CONTENT, chunk)).lower() or needle in "\n".join(map(_TO, chunk))
 
 
 class MessageTable:
@@ -149,13 +179,15 @@ class MessageTable:
             checks.append(lambda m: m.is_test == query.is_test)
         if query.api is not None:
             checks.append(lambda m: m.api == query.api)
-        if query.text is not None:
-            needle = query.text.casefold()
-            checks.append(lambda m: needle in m.to or needle in m.content.casefold())
         candidates = self._candidates(query)
-        matches = (
-            (m for m in candidates if all(check(m) for check in checks)) if checks else candidates
-        )
+        if query.text is not None:
+            candidates = _containing(candidates, query.text)
+        if not checks:
+            matches: Iterator[Message] = candidates
+        elif len(checks) == 1:
+            matches = filter(checks[0], candidates)
+        else:
+            matches = (m for m in candidates if all(check(m) for check in checks))
         return paginate(matches, query.page, query.page_size, count=query.count)
 
     def batch(self, account_id: str, batch_reference: str) -> list[Message]:
