@@ -36,6 +36,7 @@ from mock_puresms.domain.ports import Store
 from mock_puresms.domain.reports import Pricing
 from mock_puresms.domain.sending import MessageService
 from mock_puresms.domain.tokens import TokenService
+from mock_puresms.inbox.routes import inbox_routes
 from mock_puresms.settings import ConfigFile, EndpointConfig, Settings
 from mock_puresms.simulation.clock import Clock, RealClock, VirtualClock
 from mock_puresms.simulation.engine import SimulationEngine
@@ -167,7 +168,8 @@ def create_app(
     webhook_sender: WebhookSender | None = None,
     config: ConfigFile | None = None,
 ) -> Starlette:
-    """A Starlette app serving the v1 surface, the control surface and the OpenAPI page.
+    """A Starlette app serving the v1 surface, the control surface, the OpenAPI page and
+    the web inbox (``/``).
 
     ``webhook_sender`` swaps the network under webhook POSTs (see
     ``mock_puresms.webhooks.sender``); ``config`` replaces the settings' config file. Raises
@@ -193,6 +195,7 @@ def create_app(
             *connect_routes(),
             *control_routes(settings.admin_token),
             *docs_routes(),
+            *inbox_routes(settings.admin_token),
         ],
         middleware=[
             Middleware(RequestIdMiddleware),

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+import orjson
+
 from mock_puresms.domain.accounts import Account, AccountDirectory, WebhookSettings
 from mock_puresms.domain.contacts import Contact, ContactDraft, ContactService, ImportResult
 from mock_puresms.domain.deliveries import Delivery
@@ -265,6 +267,10 @@ class Mock:
     async def issue_token(self, account: Account) -> IssuedToken:
         return await self._parts.tokens.issue(account.id)
 
+    async def accounts(self) -> list[Account]:
+        """Every account: the configured ones, then those that have been used."""
+        return await self._parts.accounts.all()
+
     async def set_webhooks(self, account: Account, webhooks: WebhookSettings) -> None:
         account.webhooks = webhooks
         await self._store.save_account(account)
@@ -332,6 +338,14 @@ class Mock:
     async def cancel(self, account_id: str, reference: str) -> Message:
         """A scheduled message becomes ``Deleted``; ``Conflict`` for any other."""
         return await self._parts.messages.cancel(account_id, reference)
+
+    async def cancel_message(self, reference: str) -> Message:
+        """``cancel`` for a message of any account (the control surface and the inbox):
+        ``NotFound``, or ``Conflict`` unless it is still scheduled."""
+        message = await self._store.get_message(reference)
+        if message is None:
+            raise NotFound(f"No message with reference '{reference}'.")
+        return await self._parts.messages.cancel(message.account_id, reference)
 
     async def cancel_batch(self, account_id: str, batch_reference: str) -> int:
         """Cancel what is still scheduled in a batch; returns how many."""
@@ -446,6 +460,29 @@ class Mock:
     async def replay_delivery(self, delivery_id: str) -> Delivery:
         """Queue a failed webhook delivery again (``NotFound``, ``Conflict``)."""
         return await self._parts.webhooks.replay(delivery_id)
+
+    def deliveries_of(self, message: Message, replies: Sequence[Reply] = ()) -> list[Delivery]:
+        """The webhook deliveries concerning ``message``: those carrying its receipts and
+        those carrying one of its ``replies``, newest first."""
+        reply_references = {reply.reference for reply in replies}
+        found: list[Delivery] = []
+        for delivery in self._parts.webhooks.deliveries(None, None, message.account_id):
+            if delivery.kind in ("receipts", "connect.receipt"):
+                if message.reference in delivery.references:
+                    found.append(delivery)
+            elif reply_references and _reply_reference(delivery) in reply_references:
+                found.append(delivery)
+        return found
+
+
+def _reply_reference(delivery: Delivery) -> str | None:
+    """The reference of the reply a reply webhook carries (its body is the reply's JSON)."""
+    try:
+        body = orjson.loads(delivery.body)
+    except orjson.JSONDecodeError:
+        return None
+    reference = body.get("reference") if isinstance(body, dict) else None
+    return reference if isinstance(reference, str) else None
 
 
 def shipped_scenario_names() -> tuple[str, ...]:

@@ -2,8 +2,8 @@
 
 Every domain event becomes one or more SSE events:
 
-- ``message.created``: the message as it was accepted (v1 JSON plus ``account``), one
-  per message of a send;
+- ``message.created``: the message as it was accepted (v1 JSON plus ``account`` and
+  ``api``), one per message of a send;
 - ``message.status``: ``{account, reference, clientReference, batchReference, to,
   deliveryStatus, deliveryStatusName, at}``, one per status change (each is a receipt);
 - ``reply.received``: the reply (v1 JSON plus ``account``);
@@ -132,6 +132,7 @@ def _created_json(message: Message) -> dict[str, Any]:
         body["updatedAt"] = first["at"]
         body["history"] = [first]
     body["account"] = message.account_id
+    body["api"] = message.api
     return body
 
 

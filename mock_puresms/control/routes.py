@@ -40,7 +40,8 @@ def _table() -> dict[str, Mapping[str, Endpoint]]:
         "/_mock/messages": {"GET": messages.list_messages},
         "/_mock/messages/{reference}": {"GET": messages.get_message},
         "/_mock/messages/{reference}/status": {"POST": messages.force_status},
-        "/_mock/replies": {"POST": replies.inject_reply},
+        "/_mock/messages/{reference}/cancel": {"POST": messages.cancel_message},
+        "/_mock/replies": {"GET": replies.list_replies, "POST": replies.inject_reply},
         "/_mock/webhooks": {"GET": webhooks.list_webhooks},
         "/_mock/webhooks/{id}/replay": {"POST": webhooks.replay_webhook},
         "/_mock/accounts/{account}/endpoints": {

@@ -204,6 +204,12 @@ class AccountDirectory:
         endpoints = [endpoint.copy() for endpoint in opening]
         return Account(id=account_id, name=account_id, endpoints=endpoints)
 
+    async def all(self) -> list[Account]:
+        """Every configured account, then every other account the store holds."""
+        configured = [await self._configured_account(spec) for spec in self._specs.values()]
+        seen = {account.id for account in configured}
+        return configured + [a for a in await self._store.list_accounts() if a.id not in seen]
+
     async def _open_account(self, credential: str) -> Account:
         # The hash is remembered per credential: it costs a single send noticeably.
         account_id = self._open_ids.get(credential)
@@ -243,3 +249,7 @@ class AccountStore(Protocol):
     async def get_account(self, account_id: str) -> Account | None: ...
 
     async def save_account(self, account: Account) -> None: ...
+
+    async def list_accounts(self) -> list[Account]:
+        """Every account the store holds, in the order they were first saved."""
+        ...

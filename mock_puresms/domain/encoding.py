@@ -147,3 +147,39 @@ def strip_non_gsm7(content: str) -> str:
     """``content`` without the characters GSM-7 cannot encode (the current API's
     ``unicode: Strip``)."""
     return _NOT_GSM7_CHAR.sub("", content)
+
+
+_GSM7_CHARS = frozenset(GSM7_BASIC + GSM7_EXTENSION)
+_GSM7_EXTENSION_CHARS = frozenset(GSM7_EXTENSION)
+
+
+def forces_ucs2(char: str) -> bool:
+    """Whether ``char`` is outside GSM-7, so a body holding it is sent as UCS-2."""
+    return char not in _GSM7_CHARS
+
+
+def split_segments(content: str) -> list[str]:
+    """The body cut where a phone's segments end (one string for a single-part SMS).
+
+    A multi-part segment carries 153 GSM-7 units or 67 UTF-16 units; a character is never
+    cut in two (an extension character's escape and code, or a surrogate pair, stay
+    together), so a segment may end a unit short. For display: ``measure`` counts.
+    """
+    info = measure(content)
+    if info.segments <= 1:
+        return [content]
+    gsm7 = info.encoding is Encoding.GSM7
+    part = _GSM7_PART if gsm7 else _UCS2_PART
+    segments: list[str] = []
+    start, used = 0, 0
+    for index, char in enumerate(content):
+        if gsm7:
+            cost = 2 if char in _GSM7_EXTENSION_CHARS else 1
+        else:
+            cost = 2 if ord(char) > 0xFFFF else 1
+        if used + cost > part:
+            segments.append(content[start:index])
+            start, used = index, 0
+        used += cost
+    segments.append(content[start:])
+    return segments

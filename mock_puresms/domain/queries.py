@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import islice
 from typing import Generic, TypeVar
 
 from mock_puresms.domain.statuses import DeliveryStatus
@@ -25,9 +26,13 @@ class Page(Generic[T]):
     total_count: int
 
 
-def paginate(matches: Iterable[T], page: int, page_size: int) -> Page[T]:
-    """One page of newest-first ``matches``, counting them all for ``totalCount``."""
+def paginate(matches: Iterable[T], page: int, page_size: int, *, count: bool = True) -> Page[T]:
+    """One page of newest-first ``matches``, counting them all for ``totalCount``; with
+    ``count=False`` it stops one match past the page (enough to tell there is more)."""
     start = (page - 1) * page_size
+    if not count:
+        window = list(islice(matches, start, start + page_size + 1))
+        return Page(window[:page_size], page, page_size, start + len(window))
     items: list[T] = []
     total = 0
     for item in matches:
@@ -47,13 +52,21 @@ class MessageQuery:
     to: str | None = None
     status: DeliveryStatus | None = None
     is_test: bool | None = None
+    api: str | None = None  # "v1" or "connect"
+    # A case-insensitive substring of the recipient or the content (the inbox's search).
+    text: str | None = None
     page: int = 1
     page_size: int = 100
+    # False: ``total_count`` only tells whether a next page exists (it counts at most one
+    # match beyond this page), so a first page of 100,000 messages costs one page's work.
+    count: bool = True
 
 
 @dataclass(frozen=True, slots=True)
 class ReplyQuery:
-    account_id: str
+    """Filters of a reply list; ``account_id=None`` spans accounts."""
+
+    account_id: str | None
     from_: str | None = None
     in_reply_to: str | None = None
     since: int | None = None

@@ -25,7 +25,7 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -224,6 +224,23 @@ def _listen_address() -> tuple[str, int]:
             f"mock-puresms: {PORT_ENV}={raw_port!r} is not a port number (0 to 65535)"
         ) from None
     return host, port
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failed test that used the mock names its inbox, to open while debugging."""
+    report: pytest.TestReport = yield
+    funcargs: dict[str, Any] = getattr(item, "funcargs", {})
+    server = funcargs.get("puresms_server")
+    if report.failed and isinstance(server, PureSMSServer):
+        line = f"inbox: {server.base_url}/"
+        report.sections.append(("mock-puresms", line))
+        if item.config.getoption("usepdb", False):
+            # --pdb stops before the summary: say it now, while the server is paused with it.
+            reporter = item.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.write_line(f"\nmock-puresms {line}")
+    return report
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,7 @@ WEB_FRAMEWORKS = ("starlette", "uvicorn")
 # What the HTTP surfaces may import from the package: the façade, the domain's values and
 # errors, what the surfaces share, and their own modules. Never a store, the simulation
 # or the dispatcher: those are reached through the façade.
-SURFACES = frozenset({"api", "api_connect", "control"})
+SURFACES = frozenset({"api", "api_connect", "control", "inbox"})
 SURFACE_MAY_IMPORT = frozenset({"core", "domain", "web", "version"})
 
 

@@ -190,6 +190,21 @@ def test_a_walk_reaches_the_success_answer_of_every_operation() -> None:
         call("POST", "/_mock/clock/advance", "/_mock/clock/advance", json={"seconds": 5})
         deliveries = call("GET", "/_mock/webhooks?apiKey=walk-key", "/_mock/webhooks")
         assert deliveries["items"], "no delivery to check the schema against"
+        call("GET", "/_mock/replies?apiKey=walk-key", "/_mock/replies")
+        later = {**body, "sendAt": "2999-01-01T00:00:00Z"}
+        scheduled = client.post("/v1/Sms/Send", json=later, headers=v1).json()["reference"]
+        call("POST", f"/_mock/messages/{scheduled}/cancel", "/_mock/messages/{reference}/cancel")
+        # The receipt POSTs to a closed port fail for good once maxAge (a day) is past.
+        call("POST", "/_mock/clock/advance", "/_mock/clock/advance", json={"seconds": 2 * 86400})
+        failed = client.get("/_mock/webhooks?state=failed").json()["items"]
+        assert failed, "no failed delivery to replay"
+        call("POST", f"/_mock/webhooks/{failed[0]['id']}/replay", "/_mock/webhooks/{id}/replay")
+        account = client.get("/v1/Account", headers=v1).json()["id"]
+        endpoints = f"/_mock/accounts/{account}/endpoints"
+        template = "/_mock/accounts/{account}/endpoints"
+        call("PUT", endpoints, template, json=[{"url": "http://127.0.0.1:9/connect"}])
+        call("GET", endpoints, template)
+        call("POST", f"{endpoints}/0/enable", template + "/{index}/enable")
         fault = {"method": "POST", "path": "/v1/Sms/Send", "status": 503, "body": {"x": 1}}
         added = call("POST", "/_mock/faults", "/_mock/faults", json=fault)
         call("GET", "/_mock/faults", "/_mock/faults")

@@ -351,3 +351,23 @@ def test_the_entry_point_loads_the_plugin_without_importing_the_server(
     )
 
     project.runpytest_subprocess().assert_outcomes(passed=1)
+
+
+def test_a_failed_test_names_the_inbox_of_its_mock(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_tmp_inbox="""
+        def test_fails(puresms):
+            assert False, "look at the inbox"
+
+        def test_passes(puresms):
+            pass
+
+        def test_fails_without_the_mock():
+            assert False
+        """
+    )
+    result = project.runpytest()
+    result.assert_outcomes(passed=1, failed=2)
+    result.stdout.re_match_lines([r".*mock-puresms.*", r"inbox: http://127\.0\.0\.1:\d+/$"])
+    # Named once: for the failed test that used the mock, not the other.
+    assert len([line for line in result.stdout.lines if "inbox: http://" in line]) == 1

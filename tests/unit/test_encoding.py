@@ -151,3 +151,34 @@ def test_units_and_segments_follow_the_contract(content: str) -> None:
     single, part = (160, 153) if info.encoding is Encoding.GSM7 else (70, 67)
     assert info.units == units
     assert info.segments == (1 if units <= single else math.ceil(units / part))
+
+
+@pytest.mark.parametrize(
+    ("content", "sizes"),
+    [
+        ("x" * 160, [160]),
+        ("x" * 161, [153, 8]),
+        ("x" * 152 + "€" + "y" * 10, [152, 11]),  # the escape and code of € stay together
+        ("✓" + "x" * 69, [70]),
+        ("✓" + "x" * 70, [67, 4]),
+        ("x" * 66 + "😀" + "y" * 5, [66, 6]),  # a surrogate pair is never cut
+    ],
+)
+def test_segments_are_cut_where_a_phone_cuts_them(content: str, sizes: list[int]) -> None:
+    parts = encoding.split_segments(content)
+    assert "".join(parts) == content
+    assert [len(part) for part in parts] == sizes
+    assert len(parts) == measure(content).segments
+
+
+@given(mixed_text)
+def test_segment_cuts_always_agree_with_the_count(content: str) -> None:
+    info = measure(content)
+    if info.segments <= MAX_SEGMENTS:
+        parts = encoding.split_segments(content)
+        assert "".join(parts) == content
+        assert len(parts) == info.segments
+
+
+def test_the_characters_that_force_ucs2() -> None:
+    assert [c for c in "Café ✓ €ç😀" if encoding.forces_ucs2(c)] == ["✓", "ç", "😀"]

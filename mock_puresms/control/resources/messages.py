@@ -1,4 +1,4 @@
-"""``/_mock/messages``: every account's messages, and forcing a message's status."""
+"""``/_mock/messages``: every account's messages; forcing a status, cancelling."""
 
 from __future__ import annotations
 
@@ -44,3 +44,12 @@ async def force_status(request: Request) -> Response:
     # NotFound is a 404, a final message a Conflict (409); the rest of its script is dropped.
     message = await mock.force_status(request.path_params["reference"], status)
     return json_response(message_json(message))
+
+
+async def cancel_message(request: Request) -> Response:
+    """Cancel a scheduled message of any account (as its sender could): it becomes Deleted.
+
+    ``404`` for an unknown reference, ``409`` unless it is still Scheduled.
+    """
+    message = await mock_of(request).cancel_message(request.path_params["reference"])
+    return json_response(control_message_json(message))

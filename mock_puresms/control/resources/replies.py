@@ -1,16 +1,41 @@
-"""``/_mock/replies``: a phone answers, as if by SMS."""
+"""``/_mock/replies``: every reply of every account; a phone answers, as if by SMS."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mock_puresms.control.resources._shared import account_named, json_object
+from mock_puresms.control.resources._shared import account_filter, account_named, json_object
 from mock_puresms.domain.phones import normalize_phone
+from mock_puresms.domain.queries import ReplyQuery
 from mock_puresms.web.context import mock_of
+from mock_puresms.web.paging import Query
 from mock_puresms.web.problems import field_error, validation_error
-from mock_puresms.web.render import reply_json
+from mock_puresms.web.render import page_json, reply_json
 from mock_puresms.web.responses import json_response
+
+
+async def list_replies(request: Request) -> Response:
+    """``?account=&inReplyTo=&from=``, newest first, in the list envelope; each reply as
+    the v1 API shows it plus ``account``."""
+    mock = mock_of(request)
+    query = Query(request)
+    account_id = await account_filter(mock, query)
+    phone = query.text("from")
+    page, page_size = query.paging()
+    result = await mock.replies(
+        ReplyQuery(
+            account_id,
+            # A number that cannot be valid matches nothing, rather than failing the list.
+            from_=(normalize_phone(phone) or phone) if phone is not None else None,
+            in_reply_to=query.text("inReplyTo"),
+            page=page,
+            page_size=page_size,
+        )
+    )
+    return json_response(
+        page_json(result, [{**reply_json(r), "account": r.account_id} for r in result.items])
+    )
 
 
 async def inject_reply(request: Request) -> Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from itertools import islice
 from operator import attrgetter
 
 from mock_puresms.domain.messages import BatchSummary, Message
@@ -16,17 +17,27 @@ _REFERENCE = attrgetter("reference")
 _BATCH_REFERENCE = attrgetter("batch_reference")
 _CLIENT_REFERENCE = attrgetter("client_reference")
 _TO = attrgetter("to")
+_API = attrgetter("api")
+_CONTENT = attrgetter("content")
 
 
 class _AccountMessages:
     """One account's messages, oldest first, and its indexes."""
 
-    __slots__ = ("by_batch", "by_client_reference", "by_to", "by_to_covers", "messages")
+    __slots__ = (
+        "by_api",
+        "by_batch",
+        "by_client_reference",
+        "by_to",
+        "by_to_covers",
+        "messages",
+    )
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
         self.by_batch = MessageIndex()
         self.by_client_reference = MessageIndex()
+        self.by_api = MessageIndex()
         # Filled on first use: an index by recipient costs a bulk send more than its
         # other indexes together, and most runs never ask by recipient.
         self.by_to = MessageIndex()
@@ -37,9 +48,11 @@ class _AccountMessages:
         self.messages = [m for m in self.messages if m.reference in kept]
         self.by_batch, self.by_client_reference = MessageIndex(), MessageIndex()
         self.by_to, self.by_to_covers = MessageIndex(), 0
+        self.by_api = MessageIndex()
         for message in self.messages:
             self.by_batch.add(message.batch_reference, message)
             self.by_client_reference.add(message.client_reference, message)
+            self.by_api.add(message.api, message)
 
     def recipient_index(self) -> MessageIndex:
         """Messages by recipient, brought up to date with the messages added since."""
@@ -50,12 +63,43 @@ class _AccountMessages:
         return self.by_to
 
 
+def _containing(messages: Iterator[Message], text: str) -> Iterator[Message]:
+    """The ``messages`` whose recipient or content holds ``text``, ignoring case.
+
+    Searched a chunk at a time: a chunk's bodies are joined into one string and searched
+    in C, and only the small parts of a chunk with a hit are looked at message by
+    message. A rare word so costs a pass in C over the bodies, not a Python call per
+    message; chunks grow, so a common word still answers a first page quickly.
+    """
+    needle = text.lower()
+    size = 64
+    while chunk := list(islice(messages, size)):
+        size = min(size * 2, 4096)
+        if not _holds(chunk, needle):
+            continue
+        for start in range(0, len(chunk), 64):
+            part = chunk[start : start + 64]
+            if len(chunk) > 64 and not _holds(part, needle):
+                continue
+            for message in part:
+                if needle in message.to or needle in message.content.lower():
+                    yield message
+
+
+def _holds(chunk: list[Message], needle: str) -> bool:
+    # A hit across two joined bodies is possible: the check per message sorts it out.
+    return needle in "\n".join(map(_CONTENT, chunk)).lower() or needle in "\n".join(map(_TO, chunk))
+
+
 class MessageTable:
     """Every message, by reference in creation order, and per account."""
 
     def __init__(self) -> None:
         self._messages: dict[str, Message] = {}
         self._accounts: dict[str, _AccountMessages] = {}
+        # Every account's messages by API, oldest first: the inbox's API filter finds
+        # its first page without passing over the other API's messages.
+        self._by_api = MessageIndex()
 
     def add(self, messages: Sequence[Message]) -> None:
         """Add the new messages of one send (one account)."""
@@ -70,6 +114,8 @@ class MessageTable:
             self._messages[message.reference] = message
             data.by_batch.add(message.batch_reference, message)
             data.by_client_reference.add(message.client_reference, message)
+            data.by_api.add(message.api, message)
+            self._by_api.add(message.api, message)
             data.messages.append(message)
             return
         # C-level passes over the columns: this runs for every message of a bulk send.
@@ -86,6 +132,15 @@ class MessageTable:
         if client_references.count(None) < len(client_references):
             for reference, message in zip(client_references, messages, strict=True):
                 data.by_client_reference.add(reference, message)
+        apis = set(map(_API, messages))
+        if len(apis) == 1:  # one send comes through one API
+            (api,) = apis
+            data.by_api.extend(api, messages)
+            self._by_api.extend(api, messages)
+        else:
+            for message in messages:
+                data.by_api.add(message.api, message)
+                self._by_api.add(message.api, message)
         data.messages.extend(messages)
 
     def get(self, reference: str) -> Message | None:
@@ -94,6 +149,8 @@ class MessageTable:
     def _candidates(self, query: MessageQuery) -> Iterator[Message]:
         """The smallest newest-first sequence that can hold every match."""
         if query.account_id is None:
+            if query.api is not None:
+                return reversed(self._by_api.get(query.api))
             return reversed(self._messages.values())
         data = self._accounts.get(query.account_id)
         if data is None:
@@ -104,6 +161,8 @@ class MessageTable:
             return reversed(data.by_client_reference.get(query.client_reference))
         if query.to is not None:
             return reversed(data.recipient_index().get(query.to))
+        if query.api is not None:
+            return reversed(data.by_api.get(query.api))
         return reversed(data.messages)
 
     def query(self, query: MessageQuery) -> Page[Message]:
@@ -118,8 +177,18 @@ class MessageTable:
             checks.append(lambda m: m.status == query.status)
         if query.is_test is not None:
             checks.append(lambda m: m.is_test == query.is_test)
-        matches = (m for m in self._candidates(query) if all(check(m) for check in checks))
-        return paginate(matches, query.page, query.page_size)
+        if query.api is not None:
+            checks.append(lambda m: m.api == query.api)
+        candidates = self._candidates(query)
+        if query.text is not None:
+            candidates = _containing(candidates, query.text)
+        if not checks:
+            matches: Iterator[Message] = candidates
+        elif len(checks) == 1:
+            matches = filter(checks[0], candidates)
+        else:
+            matches = (m for m in candidates if all(check(m) for check in checks))
+        return paginate(matches, query.page, query.page_size, count=query.count)
 
     def batch(self, account_id: str, batch_reference: str) -> list[Message]:
         data = self._accounts.get(account_id)
@@ -196,6 +265,13 @@ class MessageTable:
             data = self._accounts.get(account_id)
             if data is not None:
                 data.keep(self._messages)
+        if touched:
+            self._rebuild_api_index()
+
+    def _rebuild_api_index(self) -> None:
+        self._by_api = MessageIndex()
+        for message in self._messages.values():
+            self._by_api.add(message.api, message)
 
     def reset(self, account_id: str) -> None:
         """Forget one account's messages."""
@@ -203,3 +279,4 @@ class MessageTable:
         if data is not None:
             for message in data.messages:
                 self._messages.pop(message.reference, None)
+            self._rebuild_api_index()

@@ -24,7 +24,11 @@ class ReplyTable:
         return self._replies.get(reference)
 
     def query(self, query: ReplyQuery) -> Page[Reply]:
-        replies = reversed(self._accounts.get(query.account_id, ()))
+        replies = reversed(
+            self._accounts.get(query.account_id, ())
+            if query.account_id is not None
+            else self._replies.values()  # every account's, in arrival order
+        )
         matches = (
             r
             for r in replies

@@ -64,6 +64,9 @@ class MemoryStore:
     async def save_account(self, account: Account) -> None:
         self._accounts[account.id] = account
 
+    async def list_accounts(self) -> list[Account]:
+        return list(self._accounts.values())
+
     # ---- messages ---------------------------------------------------------------
 
     async def add_messages(self, messages: Sequence[Message], debit: Debit | None = None) -> None:

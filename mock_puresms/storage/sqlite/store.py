@@ -149,6 +149,9 @@ class SqliteStore:
     async def get_account(self, account_id: str) -> Account | None:
         return await self._memory.get_account(account_id)
 
+    async def list_accounts(self) -> list[Account]:
+        return await self._memory.list_accounts()
+
     async def get_message(self, reference: str) -> Message | None:
         return await self._memory.get_message(reference)
 

@@ -327,3 +327,51 @@ def test_resetting_an_account_forgets_only_that_account(stores: Stores) -> None:
         assert await store.get_contact("b", "Cb") is None
 
     stores.run(body)
+
+
+def test_the_inbox_filters_by_api_and_text_and_pages_without_counting(stores: Stores) -> None:
+    sent = [
+        message("M1", to="447700900111", content="Your parcel is here"),
+        message("M2", api="connect", content="Code 1234"),
+        message("M3", account_id="other", api="connect", content="PARCEL delayed"),
+        message("M4", content="Hello"),
+    ]
+
+    async def body(store: Store) -> None:
+        for one in sent:
+            await store.add_messages([one])
+        await store.add_messages([message(f"B{i}", batch_reference="B") for i in range(5)])
+        store = await stores.restart(store)
+
+        async def refs(**filters: object) -> list[str]:
+            page = await store.query_messages(MessageQuery(**filters))  # type: ignore[arg-type]
+            return [m.reference for m in page.items]
+
+        assert await refs(account_id=None, api="connect") == ["M3", "M2"]
+        assert await refs(account_id="acc", api="connect") == ["M2"]
+        assert await refs(account_id="acc", api="v1", text="parcel") == ["M1"]
+        assert await refs(account_id=None, text="parcel") == ["M3", "M1"]
+        assert await refs(account_id=None, text="900111") == ["M1"]
+        # Without a count, the total only says whether a next page exists.
+        first = await store.query_messages(MessageQuery(None, page_size=3, count=False))
+        assert [m.reference for m in first.items] == ["B4", "B3", "B2"]
+        assert first.total_count == 4  # the page and one more
+        last = await store.query_messages(MessageQuery(None, page=3, page_size=3, count=False))
+        assert [m.reference for m in last.items] == ["M3", "M2", "M1"]
+        assert last.total_count == 9  # no next page
+        await store.reset("other")
+        assert await refs(account_id=None, api="connect") == ["M2"]
+
+    stores.run(body)
+
+
+def test_replies_are_listed_across_accounts(stores: Stores) -> None:
+    async def body(store: Store) -> None:
+        await store.add_reply(reply("R1", 1, in_reply_to="M1"))
+        await store.add_reply(reply("R2", 2, account_id="other"))
+        page = await store.query_replies(ReplyQuery(None))
+        assert [r.reference for r in page.items] == ["R2", "R1"]
+        page = await store.query_replies(ReplyQuery(None, in_reply_to="M1"))
+        assert [r.reference for r in page.items] == ["R1"]
+
+    stores.run(body)
