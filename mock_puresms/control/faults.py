@@ -28,6 +28,7 @@ MAX_TIMES = 1_000_000
 MAX_DELAY_MS = 300_000
 _METHOD = re.compile(r"^[A-Za-z]{1,20}$|^\*$")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_HEADER_VALUE = re.compile(r"^(?:[\x21-\x7e](?:[\x20\x21-\x7e\t]*[\x21-\x7e])?)?\Z")
 _FORBIDDEN_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
 _NO_BODY = frozenset({204, 304})
 
@@ -74,7 +75,9 @@ def _trimmed(path: str) -> str:
 
 
 def _is_header_value(value: str) -> bool:
-    return value.isascii() and "\r" not in value and "\n" not in value
+    # RFC 9110 section 5.5: visible ASCII, spaces and tabs between. A control character
+    # (NUL, CR, LF, DEL ...) makes the HTTP server drop the connection without an answer.
+    return _HEADER_VALUE.match(value) is not None
 
 
 def _is_control(path: str) -> bool:
@@ -167,8 +170,9 @@ def parse_fault(body: Mapping[str, Any]) -> Fault:
         for k, v in headers.items()
     ):
         errors["headers"] = [
-            "'headers' must map header names to string values "
-            "(not Content-Length, Transfer-Encoding or Connection)."
+            "'headers' must map header names to string values of visible ASCII characters, "
+            "spaces and tabs, with no control characters and no leading or trailing "
+            "space (and no Content-Length, Transfer-Encoding or Connection)."
         ]
     elif headers and status is None:
         errors["headers"] = ["'headers' need a 'status' to answer with."]

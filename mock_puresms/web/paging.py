@@ -35,7 +35,13 @@ class Query:
         # int() alone would take "1_000" and non-ASCII digits ("٣"), which ASP.NET refuses.
         text = raw.strip()
         digits = text[1:] if text[:1] in "+-" else text
-        value = int(text) if digits.isascii() and digits.isdigit() else low - 1
+        # Python refuses to read more than 4,300 digits (a ValueError, so a 500), and a
+        # number of more than 20 digits is outside every range asked for here anyway.
+        significant = digits.lstrip("0") or "0"
+        readable = digits.isascii() and digits.isdigit() and len(significant) <= 20
+        value = (
+            int(text[:1] + significant if text[:1] == "-" else significant) if readable else low - 1
+        )
         if value < low or (high is not None and value > high):
             allowed = f"from {low} to {high}" if high is not None else f"of {low} or more"
             raise field_error(name, f"'{name}' must be a whole number {allowed}.")
