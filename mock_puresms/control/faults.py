@@ -26,6 +26,7 @@ from mock_puresms.web.problems import problem_body, validation_error
 
 MAX_TIMES = 1_000_000
 MAX_DELAY_MS = 300_000
+MAX_BODY_DEPTH = 64  # as System.Text.Json's default MaxDepth
 _METHOD = re.compile(r"^[A-Za-z]{1,20}$|^\*$")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _HEADER_VALUE = re.compile(r"^(?:[\x21-\x7e](?:[\x20\x21-\x7e\t]*[\x21-\x7e])?)?\Z")
@@ -68,6 +69,19 @@ class Fault:
             "headers": self.headers,
             "hits": self.hits,
         }
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in a JSON value (a loop: it may be very deep)."""
+    deepest = 0
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def _trimmed(path: str) -> str:
@@ -158,6 +172,9 @@ def parse_fault(body: Mapping[str, Any]) -> Fault:
     has_body = body.get("body") is not None
     if has_body and status is None:
         errors["body"] = ["'body' needs a 'status' to answer with."]
+    elif has_body and _depth(body["body"]) > MAX_BODY_DEPTH:
+        # The body is written back as JSON, which stops at 255 levels (a 500 then).
+        errors["body"] = [f"'body' may be nested at most {MAX_BODY_DEPTH} levels deep."]
     headers = body.get("headers")
     if headers is None:
         headers = {}

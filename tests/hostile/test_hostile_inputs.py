@@ -126,3 +126,13 @@ def test_a_fault_header_value_with_inner_spaces_and_tabs_is_taken(mock: Mock) ->
     )
     assert response.status_code in (200, 201), response.text
     assert mock.v1("GET", "/v1/Sms").headers["x-a"] == "a b\tc"
+
+
+def test_a_fault_body_nested_too_deep_is_a_400(mock: Mock) -> None:
+    # Found by the fuzz test: the body is written back as JSON, which stops at 255 levels.
+    body = {"method": "GET", "path": "/v1/Sms", "status": 418, "body": [[[]]]}
+    for _ in range(600):
+        body["body"] = [body["body"]]
+    response = mock.client.post("/_mock/faults", json=body)
+    _assert_field_error(response, "body")
+    assert "nested at most 64" in response.json()["errors"]["body"][0]
