@@ -17,14 +17,20 @@ class Query:
     """A request's query parameters by case-insensitive name; errors use the given name."""
 
     def __init__(self, request: Request) -> None:
-        self._values = (
-            {key.lower(): value for key, value in request.query_params.items()}
-            if request.scope.get("query_string")
-            else {}
-        )
+        self._values: dict[str, str] = {}
+        self._repeated: set[str] = set()
+        if request.scope.get("query_string"):
+            for key, value in request.query_params.multi_items():
+                lowered = key.lower()
+                if lowered in self._values:
+                    self._repeated.add(lowered)
+                self._values[lowered] = value
 
     def text(self, name: str) -> str | None:
         """The value, or ``None`` when absent or empty."""
+        if name.lower() in self._repeated:
+            # Which of several values counts is a guess; the document allows one.
+            raise field_error(name, f"'{name}' must be given once.")
         value = self._values.get(name.lower())
         return value if value else None
 
