@@ -7,7 +7,6 @@ shape, ``{"error": "...", "error_description": "..."}``, and OAuth libraries par
 from __future__ import annotations
 
 import base64
-import binascii
 from collections.abc import Mapping
 from urllib.parse import parse_qsl, unquote_plus
 
@@ -94,7 +93,7 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
         return None
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # binascii.Error, UnicodeDecodeError, or non-ASCII text
         raise _invalid_client("The Basic credentials are not valid base64 of UTF-8.") from exc
     client_id, colon, secret = decoded.partition(":")
     if not colon:

@@ -26,8 +26,10 @@ from mock_puresms.web.problems import problem_body, validation_error
 
 MAX_TIMES = 1_000_000
 MAX_DELAY_MS = 300_000
+MAX_BODY_DEPTH = 64  # as System.Text.Json's default MaxDepth
 _METHOD = re.compile(r"^[A-Za-z]{1,20}$|^\*$")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_HEADER_VALUE = re.compile(r"^(?:[\x21-\x7e](?:[\x20\x21-\x7e\t]*[\x21-\x7e])?)?\Z")
 _FORBIDDEN_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
 _NO_BODY = frozenset({204, 304})
 
@@ -69,12 +71,27 @@ class Fault:
         }
 
 
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in a JSON value (a loop: it may be very deep)."""
+    deepest = 0
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def _trimmed(path: str) -> str:
     return path[:-1] if path.endswith("/") and len(path) > 1 else path
 
 
 def _is_header_value(value: str) -> bool:
-    return value.isascii() and "\r" not in value and "\n" not in value
+    # RFC 9110 section 5.5: visible ASCII, spaces and tabs between. A control character
+    # (NUL, CR, LF, DEL ...) makes the HTTP server drop the connection without an answer.
+    return _HEADER_VALUE.match(value) is not None
 
 
 def _is_control(path: str) -> bool:
@@ -155,6 +172,9 @@ def parse_fault(body: Mapping[str, Any]) -> Fault:
     has_body = body.get("body") is not None
     if has_body and status is None:
         errors["body"] = ["'body' needs a 'status' to answer with."]
+    elif has_body and _depth(body["body"]) > MAX_BODY_DEPTH:
+        # The body is written back as JSON, which stops at 255 levels (a 500 then).
+        errors["body"] = [f"'body' may be nested at most {MAX_BODY_DEPTH} levels deep."]
     headers = body.get("headers")
     if headers is None:
         headers = {}
@@ -167,8 +187,9 @@ def parse_fault(body: Mapping[str, Any]) -> Fault:
         for k, v in headers.items()
     ):
         errors["headers"] = [
-            "'headers' must map header names to string values "
-            "(not Content-Length, Transfer-Encoding or Connection)."
+            "'headers' must map header names to string values of visible ASCII characters, "
+            "spaces and tabs, with no control characters and no leading or trailing "
+            "space (and no Content-Length, Transfer-Encoding or Connection)."
         ]
     elif headers and status is None:
         errors["headers"] = ["'headers' need a 'status' to answer with."]

@@ -18,6 +18,11 @@ UNIT_MS: dict[str, int] = {
 }
 """Milliseconds in one of each unit a duration may use."""
 
+MAX_DURATION_MS = 3660 * UNIT_MS["d"]
+"""The longest duration read: ten years (as far as the virtual clock may be advanced at once).
+Beyond it a number is a typo, and past 28 digits it cannot even be rounded."""
+
+_TOO_LONG = "too long: a duration must be at most 3660d (ten years)"
 _HINT = "write a number and a unit (ms, s, m, h or d), e.g. 250ms, 2s, 1.5s, 5m, 1h, 2d"
 _DURATION = re.compile(r"(?P<number>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>[^\d\s.]*)", re.ASCII)
 
@@ -36,6 +41,8 @@ def parse_duration(value: str | int | float) -> int:
             raise ValueError(f"{value!r} is not a duration: {_HINT}")
         if value < 0:
             raise ValueError(f"{value!r} is negative: a duration must be 0 or more")
+        if value > MAX_DURATION_MS // UNIT_MS["s"]:
+            raise ValueError(_TOO_LONG)  # before str(): a huge int has too many digits for it
         return _to_ms(Decimal(str(value)), UNIT_MS["s"])
     if not isinstance(value, str):
         raise ValueError(f"{value!r} is not a duration: {_HINT}")
@@ -69,4 +76,6 @@ def format_duration(ms: int) -> str:
 
 
 def _to_ms(number: Decimal, unit_ms: int) -> int:
+    if number * unit_ms > MAX_DURATION_MS:
+        raise ValueError(_TOO_LONG)
     return int((number * unit_ms).quantize(Decimal(1), rounding=ROUND_HALF_UP))

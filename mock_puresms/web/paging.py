@@ -17,14 +17,20 @@ class Query:
     """A request's query parameters by case-insensitive name; errors use the given name."""
 
     def __init__(self, request: Request) -> None:
-        self._values = (
-            {key.lower(): value for key, value in request.query_params.items()}
-            if request.scope.get("query_string")
-            else {}
-        )
+        self._values: dict[str, str] = {}
+        self._repeated: set[str] = set()
+        if request.scope.get("query_string"):
+            for key, value in request.query_params.multi_items():
+                lowered = key.lower()
+                if lowered in self._values:
+                    self._repeated.add(lowered)
+                self._values[lowered] = value
 
     def text(self, name: str) -> str | None:
         """The value, or ``None`` when absent or empty."""
+        if name.lower() in self._repeated:
+            # Which of several values counts is a guess; the document allows one.
+            raise field_error(name, f"'{name}' must be given once.")
         value = self._values.get(name.lower())
         return value if value else None
 
@@ -35,7 +41,13 @@ class Query:
         # int() alone would take "1_000" and non-ASCII digits ("٣"), which ASP.NET refuses.
         text = raw.strip()
         digits = text[1:] if text[:1] in "+-" else text
-        value = int(text) if digits.isascii() and digits.isdigit() else low - 1
+        # Python refuses to read more than 4,300 digits (a ValueError, so a 500), and a
+        # number of more than 20 digits is outside every range asked for here anyway.
+        significant = digits.lstrip("0") or "0"
+        readable = digits.isascii() and digits.isdigit() and len(significant) <= 20
+        value = (
+            int(text[:1] + significant if text[:1] == "-" else significant) if readable else low - 1
+        )
         if value < low or (high is not None and value > high):
             allowed = f"from {low} to {high}" if high is not None else f"of {low} or more"
             raise field_error(name, f"'{name}' must be a whole number {allowed}.")

@@ -8,7 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mock_puresms.simulation.durations import UNIT_MS, format_duration, parse_duration
+from mock_puresms.simulation.durations import (
+    MAX_DURATION_MS,
+    UNIT_MS,
+    format_duration,
+    parse_duration,
+)
 
 
 @pytest.mark.parametrize(
@@ -67,16 +72,25 @@ def test_non_duration_values_are_refused(value: object) -> None:
 
 @given(amount=st.integers(min_value=0, max_value=10**12), unit=st.sampled_from(sorted(UNIT_MS)))
 def test_whole_amount_in_any_unit_round_trips(amount: int, unit: str) -> None:
+    amount = amount % (MAX_DURATION_MS // UNIT_MS[unit] + 1)
     assert parse_duration(f"{amount}{unit}") == amount * UNIT_MS[unit]
 
 
-@given(st.decimals(min_value=0, max_value=10**9, places=3, allow_nan=False, allow_infinity=False))
+@given(
+    st.decimals(
+        min_value=0,
+        max_value=MAX_DURATION_MS // 1000,
+        places=3,
+        allow_nan=False,
+        allow_infinity=False,
+    )
+)
 def test_seconds_with_millisecond_fractions_are_exact(seconds: Decimal) -> None:
     seconds = seconds.copy_abs()  # no "-0.000"
     assert parse_duration(f"{seconds:f}s") == int(seconds * 1000)
 
 
-@given(st.integers(min_value=0, max_value=10**15))
+@given(st.integers(min_value=0, max_value=MAX_DURATION_MS))
 def test_formatted_duration_parses_back(ms: int) -> None:
     assert parse_duration(format_duration(ms)) == ms
 
@@ -94,3 +108,25 @@ def test_formatted_duration_parses_back(ms: int) -> None:
 )
 def test_format_duration_uses_the_largest_whole_unit(ms: int, text: str) -> None:
     assert format_duration(ms) == text
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "3661d",
+        "3660.5d",
+        "99999999999999999999999999999d",
+        pytest.param("9" * 5000 + "ms", id="5000-digits"),
+        1e300,
+        pytest.param(10**5000, id="int-of-5000-digits"),
+    ],
+)
+def test_duration_beyond_ten_years_is_refused(value: str | float) -> None:
+    # Past 28 digits Decimal cannot round it (InvalidOperation, once a 500), and str() of
+    # an int of 5,000 digits is a ValueError of its own: both must be this one message.
+    with pytest.raises(ValueError, match="at most 3660d"):
+        parse_duration(value)
+
+
+def test_ten_years_is_the_longest_duration() -> None:
+    assert parse_duration("3660d") == MAX_DURATION_MS

@@ -192,10 +192,15 @@ class NodeReader:
             return None
 
     def integer(self, node: Node, path: str) -> int | None:
+        """A whole number that fits in 64 bits (signed), as JSON readers and SQLite hold it."""
         if not _is_scalar(node, _INT):
             self.problem(node, path, f"must be an integer, got {_kind(node)}")
             return None
-        return self.construct(node, path, _CONSTRUCTOR.construct_yaml_int)
+        value = self.construct(node, path, _CONSTRUCTOR.construct_yaml_int)
+        if value is not None and not -(2**63) <= value < 2**63:
+            self.problem(node, path, f"must be a whole number from {-(2**63)} to {2**63 - 1}")
+            return None
+        return value
 
     def boolean(self, node: Node, path: str) -> bool | None:
         if not _is_scalar(node, _BOOL):
@@ -260,11 +265,16 @@ class NodeReader:
     def construct(self, node: Node, path: str, construct: Callable[[ScalarNode], _T]) -> _T | None:
         if not isinstance(node, ScalarNode):  # pragma: no cover - callers check
             return None
+        shown = node.value if len(node.value) <= 40 else node.value[:40] + "..."
+        if node.tag == _INT and len(node.value) > 100:
+            # Python will not read an int of more than 4,300 digits; no value here needs 100.
+            self.problem(node, path, f"{shown!r} has too many digits")
+            return None
         # An explicit tag (`!!int abc`) can name a type its text is not.
         try:
             return construct(node)
         except (ValueError, yaml.YAMLError) as error:
-            self.problem(node, path, f"cannot read {node.value!r}: {error}")
+            self.problem(node, path, f"cannot read {shown!r}: {error}")
             return None
 
 

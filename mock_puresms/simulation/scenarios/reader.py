@@ -8,7 +8,9 @@ the structure are read by :class:`.NodeReader`.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import PurePath
+from typing import Any
 
 import yaml
 from yaml.nodes import Node
@@ -27,6 +29,9 @@ from mock_puresms.simulation.scenarios.model import (
 )
 from mock_puresms.simulation.scenarios.nodes import Entry, NodeReader, join, line_of, listing
 
+MAX_DEPTH = 32
+"""Nesting allowed in a scenario file; the deepest scenario has 6 levels."""
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _TOP_KEYS = ("name", "description", "seed", "rules", "default", "replies")
 _RULE_KEYS = ("name", "match", "lifecycle", "outcomes")
 _DEFAULT_KEYS = ("lifecycle", "outcomes")
@@ -57,6 +62,7 @@ def _default_name(source_name: str) -> str:
 
 def _compose(text: str, source_name: str) -> Node:
     try:
+        _check_events(text, source_name)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as error:
         # JSON allows tabs between tokens, YAML does not. In valid JSON a tab can only be
@@ -72,10 +78,68 @@ def _compose(text: str, source_name: str) -> Node:
     return root
 
 
+def _check_events(text: str, source_name: str) -> None:
+    """Refuse, before composing, what PyYAML would choke on or keep and break later.
+
+    The composer recurses once per level (a few hundred levels are a RecursionError),
+    and an escaped lone surrogate (``"\\ud800"``) is kept in the string, which then
+    cannot be written as UTF-8 JSON, not even in a problem quoting it. The event parser
+    is a loop, so it reads both safely; the path of each value is followed for problems.
+    """
+    # One entry per open collection: [key or index of the value being read, awaiting a key]
+    stack: list[list[Any]] = []
+    problems: list[Problem] = []
+
+    def path() -> str:
+        where = ROOT
+        for place, _ in stack:
+            if place is not None:
+                where = f"{where}[{place}]" if isinstance(place, int) else join(where, place)
+        return where
+
+    def value_done() -> None:
+        if stack:
+            top = stack[-1]
+            if isinstance(top[0], int):
+                top[0] += 1
+            else:
+                top[0], top[1] = None, True
+
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        line = event.start_mark.line + 1 if event.start_mark else None
+        if isinstance(event, yaml.CollectionStartEvent):
+            if len(stack) >= MAX_DEPTH:
+                reason = f"nested more than {MAX_DEPTH} levels deep"
+                raise ScenarioError([Problem(path(), line, reason)], source_name=source_name)
+            if stack and stack[-1][1]:
+                stack[-1][1] = False  # a collection as a key: nothing names the value
+            is_mapping = isinstance(event, yaml.MappingStartEvent)
+            stack.append([None, True] if is_mapping else [0, False])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            stack.pop()
+            value_done()
+        elif isinstance(event, yaml.ScalarEvent):
+            lone = _SURROGATE.search(event.value) is not None
+            if lone:
+                reason = "holds a lone surrogate (\\ud800 to \\udfff), which is not text"
+                problems.append(Problem(path(), line, reason))
+            if stack and stack[-1][1]:
+                stack[-1][0], stack[-1][1] = ("?" if lone else event.value), False
+            else:
+                value_done()
+        elif isinstance(event, yaml.AliasEvent):
+            if stack and stack[-1][1]:
+                stack[-1][1] = False
+            else:
+                value_done()
+    if problems:
+        raise ScenarioError(problems, source_name=source_name)
+
+
 def _is_json(text: str) -> bool:
     try:
         json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return True
 

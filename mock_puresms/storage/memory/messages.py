@@ -19,6 +19,8 @@ _CLIENT_REFERENCE = attrgetter("client_reference")
 _TO = attrgetter("to")
 _API = attrgetter("api")
 _CONTENT = attrgetter("content")
+SCAN_CHUNK = 10_000
+"""Candidates a filtered scan looks at between pauses (about 15 ms of a busy core)."""
 
 
 class _AccountMessages:
@@ -165,7 +167,46 @@ class MessageTable:
             return reversed(data.by_api.get(query.api))
         return reversed(data.messages)
 
-    def query(self, query: MessageQuery) -> Page[Message]:
+    def _indexed(self, query: MessageQuery) -> Sequence[Message] | None:
+        """Every match, oldest first, when one account's list or one of its indexes holds
+        exactly the matches (no other filter); ``None`` when they must be checked."""
+        if (
+            query.account_id is None
+            or query.status is not None
+            or query.is_test is not None
+            or query.api is not None
+            or query.text is not None
+        ):
+            return None
+        keys = (query.batch_reference, query.client_reference, query.to)
+        if sum(key is not None for key in keys) > 1:
+            return None
+        data = self._accounts.get(query.account_id)
+        if data is None:
+            return []
+        if query.batch_reference is not None:
+            return data.by_batch.get(query.batch_reference)
+        if query.client_reference is not None:
+            return data.by_client_reference.get(query.client_reference)
+        if query.to is not None:
+            return data.recipient_index().get(query.to)
+        return data.messages
+
+    def indexed_page(self, query: MessageQuery) -> Page[Message] | None:
+        """The page at once when a list or an index holds exactly the matches, else None."""
+        indexed = self._indexed(query)
+        if indexed is None:
+            return None
+        # A slice from the end: the time of a page does not grow with the account.
+        total = len(indexed)
+        end = max(total - (query.page - 1) * query.page_size, 0)
+        start = max(end - query.page_size, 0)
+        items = list(indexed[start:end])[::-1]
+        return Page(items=items, page=query.page, page_size=query.page_size, total_count=total)
+
+    def scan(self, query: MessageQuery) -> Iterator[Message | None]:
+        """The matches newest first, with a ``None`` after every ``SCAN_CHUNK`` candidates
+        looked at: where a caller on the event loop lets other requests run."""
         checks: list[Callable[[Message], bool]] = []
         if query.batch_reference is not None:
             checks.append(lambda m: m.batch_reference == query.batch_reference)
@@ -182,12 +223,18 @@ class MessageTable:
         candidates = self._candidates(query)
         if query.text is not None:
             candidates = _containing(candidates, query.text)
-        if not checks:
-            matches: Iterator[Message] = candidates
-        elif len(checks) == 1:
-            matches = filter(checks[0], candidates)
-        else:
-            matches = (m for m in candidates if all(check(m) for check in checks))
+        for looked, message in enumerate(candidates, 1):
+            if all(check(message) for check in checks):
+                yield message
+            if looked % SCAN_CHUNK == 0:
+                yield None
+
+    def query(self, query: MessageQuery) -> Page[Message]:
+        """A page in one go (see ``MemoryStore.query_messages`` for the chunked one)."""
+        page = self.indexed_page(query)
+        if page is not None:
+            return page
+        matches = (m for m in self.scan(query) if m is not None)
         return paginate(matches, query.page, query.page_size, count=query.count)
 
     def batch(self, account_id: str, batch_reference: str) -> list[Message]:

@@ -11,6 +11,7 @@ from mock_puresms.domain.ports import Recovered
 from mock_puresms.domain.queries import MessageQuery
 from mock_puresms.domain.statuses import DeliveryStatus
 from mock_puresms.storage.memory import MemoryStore
+from mock_puresms.storage.memory.messages import SCAN_CHUNK
 
 
 def test_it_hands_out_the_messages_it_was_given_and_their_changes_need_no_save() -> None:
@@ -71,5 +72,75 @@ def test_retention_rebuilds_the_indexes_of_the_accounts_it_touched() -> None:
         assert await store.prune(10, None) == 1
         assert [m.reference for m in await store.batch_messages("acc", "B")] == ["M2"]
         assert await store.latest_message("acc", "447700900001", "Acme") is not None
+
+    asyncio.run(main())
+
+
+class _Watched(list):  # type: ignore[type-arg]
+    """A list that counts how many of its items a walk (iteration, reversed) handed out."""
+
+    walked = 0
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        for item in super().__iter__():
+            _Watched.walked += 1
+            yield item
+
+    def __reversed__(self):  # type: ignore[no-untyped-def]
+        for item in super().__reversed__():
+            _Watched.walked += 1
+            yield item
+
+
+def test_a_page_of_an_account_or_a_batch_does_not_walk_every_message() -> None:
+    # Issue 16, defect 4: totalCount walked every match, so a list's time grew with the
+    # account. A page now comes from a slice of the list (or index) and its length.
+    async def main() -> None:
+        store = MemoryStore()
+        sent = [message(f"M{i}", batch_reference="B1") for i in range(5000)]
+        await store.add_messages(sent)
+        data = store._messages._accounts["acc"]  # the account's list and its batch index
+        data.messages = _Watched(data.messages)
+        data.by_batch._entries["B1"] = _Watched(data.by_batch._entries["B1"])
+        _Watched.walked = 0
+        for query in (
+            MessageQuery("acc", page=2, page_size=100),
+            MessageQuery("acc", batch_reference="B1", page=2, page_size=100),
+        ):
+            page = await store.query_messages(query)
+            assert page.total_count == 5000
+            assert [m.reference for m in page.items] == [f"M{i}" for i in range(4899, 4799, -1)]
+        assert _Watched.walked <= 200
+        last = await store.query_messages(MessageQuery("acc", page=50, page_size=101))
+        assert [m.reference for m in last.items] == [f"M{i}" for i in range(50, -1, -1)]
+        beyond = await store.query_messages(MessageQuery("acc", page=51, page_size=100))
+        assert beyond.items == [] and beyond.total_count == 5000
+
+    asyncio.run(main())
+
+
+def test_a_filtered_scan_of_a_large_account_lets_other_work_run_between_chunks() -> None:
+    # Issue 16, defect 4: a filter no index answers walks the account; it pauses every
+    # SCAN_CHUNK messages so that one list cannot stall every other request.
+    async def main() -> None:
+        store = MemoryStore()
+        await store.add_messages([message(f"M{i}") for i in range(3 * SCAN_CHUNK + 5)])
+        turns = 0
+
+        async def other_request() -> None:
+            nonlocal turns
+            while True:
+                turns += 1
+                await asyncio.sleep(0)
+
+        other = asyncio.create_task(other_request())
+        await asyncio.sleep(0)
+        before = turns
+        page = await store.query_messages(MessageQuery("acc", status=DeliveryStatus.ACCEPTED))
+        during = turns - before
+        other.cancel()
+        assert page.total_count == 3 * SCAN_CHUNK + 5
+        assert page.items[0].reference == f"M{3 * SCAN_CHUNK + 4}"
+        assert during >= 3
 
     asyncio.run(main())
