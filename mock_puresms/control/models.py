@@ -125,12 +125,13 @@ class Reply:
 
 @dataclass(frozen=True, slots=True)
 class WebhookAttempt:
-    """One try of a webhook POST: the status answered, or the error."""
+    """One try of a webhook POST: the status answered, or the error; the headers sent."""
 
     at: datetime
     status: int | None
     error: str | None
     duration_ms: float
+    request_headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +167,7 @@ class WebhookDelivery:
                     attempt["status"],
                     attempt["error"],
                     attempt["durationMs"],
+                    dict(attempt.get("requestHeaders") or {}),
                 )
                 for attempt in data.get("attempts", ())
             ),

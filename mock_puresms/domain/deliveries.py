@@ -14,12 +14,14 @@ DeliveryState = Literal["pending", "delivered", "failed"]
 
 @dataclass(slots=True)
 class Attempt:
-    """One try: when (mock clock), the status answered or the error, and how long it took."""
+    """One try: when (mock clock), the status answered or the error, how long it took,
+    and the headers the mock sent with it (none when it was never sent)."""
 
     at: int
     status: int | None
     error: str | None
     duration_ms: float
+    request_headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True, eq=False)

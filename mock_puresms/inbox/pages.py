@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from mock_puresms.core import Mock, shipped_scenario_names
+from mock_puresms.domain.endpoints import INBOUND_EVENT, RECEIPT_EVENT
 from mock_puresms.domain.messages import CONNECT, V1
 from mock_puresms.domain.queries import MessageQuery, ReplyQuery, paginate
 from mock_puresms.domain.statuses import DeliveryStatus
@@ -34,6 +35,7 @@ templates.env.globals.update(
     badge_class=present.badge_class,
     format_ms=format_ms,
     version=__version__,
+    event_names={RECEIPT_EVENT: "receipts", INBOUND_EVENT: "inbound"},
 )
 
 
@@ -173,7 +175,7 @@ async def webhooks_page(request: Request) -> Response:
 
 
 async def accounts_page(request: Request) -> Response:
-    """``/accounts``: credits and webhook settings of every account."""
+    """``/accounts``: credits, v1 webhook settings and Connect endpoints of every account."""
     return await _render(request, "accounts.html", {})
 
 

@@ -68,4 +68,4 @@ async def post_once(
     except DeliveryFailed as exc:
         error = str(exc)
     duration = (time.perf_counter() - started) * 1000
-    return Attempt(due, status, error, round(duration, 3))
+    return Attempt(due, status, error, round(duration, 3), sent_headers)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -10,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from mock_puresms.domain.accounts import open_mode_account_id
+from mock_puresms.settings import Settings
 from mock_puresms.testing.server_thread import ServerThread
 from mock_puresms.testing.webhook_sink import WebhookSink
 
@@ -184,6 +187,55 @@ def test_the_webhooks_page_filters_by_state(
     expect(page.locator(".delivery")).to_have_count(0)
 
 
+@pytest.fixture
+def disables_at_once(tmp_path: Path) -> Iterator[ServerThread]:
+    """A mock whose Connect endpoints are disabled after one failed attempt."""
+    config = tmp_path / "config.yaml"
+    config.write_text("webhooks: {disableAfter: 1}\n", encoding="utf-8")
+    with ServerThread(Settings(clock="virtual", port=0, config=config)) as server:
+        yield server
+
+
+def test_a_disabled_endpoint_is_shown_and_re_enabled(
+    page: Any, disables_at_once: ServerThread, webhook_sink: WebhookSink
+) -> None:
+    base = disables_at_once.base_url
+    account = open_mode_account_id("browser-tests")
+    endpoints = f"/_mock/accounts/{account}/endpoints"
+    with httpx.Client(base_url=base, headers={"X-API-Key": "browser-tests"}) as api:
+        api.get("/v1/Account").raise_for_status()  # the open-mode account appears
+        hooks = [{"url": webhook_sink.url_for("/connect"), "events": [2], "secret": "k"}]
+        api.put(endpoints, json=hooks).raise_for_status()
+        webhook_sink.respond_with(500, times=None)
+        # An inbound SMS is a Connect event: its one failed attempt disables the endpoint.
+        reply = {"from": "447700900123", "to": "Shop", "account": account, "content": "YES"}
+        api.post("/_mock/replies", json=reply).raise_for_status()
+        api.post("/_mock/clock/advance", json={"seconds": 1}).raise_for_status()
+        (listed,) = api.get(endpoints).json()["items"]
+        assert (listed["enabled"], listed["consecutiveFailures"]) == (False, 1)
+
+        page.goto(base + "/webhooks")
+        row = page.locator(f'[data-endpoints="{account}"] tr[data-endpoint="0"]')
+        expect(row).to_contain_text("disabled")
+        # The failed attempt lists the headers the mock sent, signature included.
+        headers = page.locator(".delivery .attempts tr.headers").first
+        expect(headers).to_contain_text("X-Mock-Attempt: 1")
+        expect(headers).to_contain_text("X-Webhook-Signature: ")
+
+        page.goto(base + "/accounts")
+        row = page.locator(f'[data-endpoints="{account}"] tr[data-endpoint="0"]')
+        expect(row).to_have_attribute("data-enabled", "false")
+        expect(row).to_contain_text(webhook_sink.url_for("/connect"))
+        expect(row.locator(".failures")).to_have_text("1")
+        row.get_by_role("button", name="Re-enable").click()
+
+        expect(row).to_have_attribute("data-enabled", "true")  # reloaded
+        expect(row.locator(".badge")).to_have_text("enabled")
+        expect(row.get_by_role("button", name="Re-enable")).to_have_count(0)
+        (listed,) = api.get(endpoints).json()["items"]
+        assert (listed["enabled"], listed["consecutiveFailures"]) == (True, 0)
+
+
 def test_advance_the_clock(page: Any, server: ServerThread, api: httpx.Client) -> None:
     start = api.get("/_mock/clock").json()["now"]
     page.goto(server.base_url + "/")
@@ -254,8 +306,14 @@ def test_reset_everything_or_one_account(
 
 def test_pages_at_a_phone_width(phone_page: Any, server: ServerThread, api: httpx.Client) -> None:
     reference = send(api, "A long message that has to wrap on a phone screen " * 3)
+    # A Connect endpoint with a long URL: its table on /accounts and /webhooks must wrap.
+    endpoints = f"/_mock/accounts/{open_mode_account_id('browser-tests')}/endpoints"
+    long_url = "https://receiver.example.test/" + "webhooks/connect/" * 6
+    api.put(endpoints, json=[{"url": long_url}]).raise_for_status()
     for path in ("/", f"/messages/{reference}", "/webhooks", "/accounts", "/scenario"):
         phone_page.goto(server.base_url + path)
+        if path in ("/webhooks", "/accounts"):
+            expect(phone_page.locator("table.endpoints")).to_contain_text("enabled")
         width = phone_page.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, f"{path} is {width}px wide on a 375px screen"
     phone_page.goto(server.base_url + "/")

@@ -626,6 +626,36 @@ def test_finished_deliveries_are_listed_as_they_were_after_a_restart(tmp_path: P
 
     assert [d["state"] for d in before] == ["delivered", "delivered"]
     assert after == before
+    assert all(a["requestHeaders"]["X-Mock-Attempt"] for d in after for a in d["attempts"])
+
+
+def test_attempts_stored_before_request_headers_were_kept_load_with_none(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "mock.db"
+    with SinkServer() as sinks:
+        receiver = sinks.sink(at_root=True)
+        with in_process(db) as first:
+            body = {"deliveryReceiptUrl": receiver.url, "replyUrl": None, "secret": None}
+            ok(first.put("/v1/Account/Webhooks", json=body))
+            ok(first.post("/v1/Sms/Send", json={"to": "447700900100", "from": "A", "content": "x"}))
+            ok(first.post("/_mock/clock/advance", json={"seconds": 5}))
+            before = ok(first.get("/_mock/webhooks"))["items"]
+    # As an earlier version wrote them: [at, status, error, durationMs], no headers.
+    with contextlib.closing(sqlite3.connect(db, isolation_level=None)) as connection:
+        for ident, attempts in connection.execute("SELECT id, attempts FROM deliveries").fetchall():
+            old = [attempt[:4] for attempt in orjson.loads(attempts)]
+            connection.execute(
+                "UPDATE deliveries SET attempts = ? WHERE id = ?", (orjson.dumps(old), ident)
+            )
+    with in_process(db) as second:
+        after = ok(second.get("/_mock/webhooks"))["items"]
+
+    assert [a["requestHeaders"] for d in after for a in d["attempts"]] == [{}, {}]
+    for d in before:
+        for attempt in d["attempts"]:
+            attempt["requestHeaders"] = {}
+    assert after == before
 
 
 def test_a_file_of_schema_version_1_is_migrated_with_its_messages(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from test_signing_and_replies import signature_is_valid
 from webhook_helpers import closed_port_url, deliveries, set_webhooks
 
 from mock_puresms.testing.server_thread import ServerThread
@@ -30,7 +31,7 @@ DELIVERY_FIELDS = {
     "nextAttemptAt",
     "attempts",
 }
-ATTEMPT_FIELDS = {"at", "status", "error", "durationMs"}
+ATTEMPT_FIELDS = {"at", "status", "error", "durationMs", "requestHeaders"}
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
@@ -83,6 +84,44 @@ def test_listing_has_the_documented_shape_for_receipts_and_replies(
     assert reply["kind"] == "reply"
     assert reply["url"] == receiver.url_for("/replies")
     assert reply["body"] == receiver.posts("/replies")[0].json
+
+
+def test_each_attempt_lists_the_headers_sent_with_it(
+    configured: Callable[..., Mock], receiver: WebhookSink
+) -> None:
+    mock = configured("webhooks: {firstRetry: 1s}\n")
+    set_webhooks(mock, receipts=receiver.url_for("/signed"), secret="sh-secret")
+    receiver.respond_with(500, times=1)
+    mock.send()
+    mock.advance(1.5)  # Enroute's receipts: the first POST, answered 500
+    mock.advance(2)  # its retry: 200
+    posts = receiver.posts("/signed")
+    delivery_id = posts[0].headers["x-mock-delivery-id"]
+    (delivery,) = [d for d in deliveries(mock) if d["id"] == delivery_id]
+    sent = [p for p in posts if p.headers["x-mock-delivery-id"] == delivery_id]
+    assert [a["status"] for a in delivery["attempts"]] == [500, 200] == [p.status for p in sent]
+    for number, (attempt, post) in enumerate(zip(delivery["attempts"], sent, strict=True), 1):
+        headers = attempt["requestHeaders"]
+        assert headers["X-Mock-Delivery-Id"] == delivery_id
+        assert headers["X-Mock-Attempt"] == str(number)
+        assert headers["Content-Type"] == "application/json"
+        # Exactly what the receiver got, the signature of that attempt included.
+        for name in ("X-Webhook-Timestamp", "X-Webhook-Signature", "User-Agent"):
+            assert headers[name] == post.headers[name.lower()], name
+        assert signature_is_valid(post, "sh-secret")
+
+    # Unsigned without a secret: no signature headers are listed.
+    set_webhooks(mock, receipts=receiver.url_for("/plain"))
+    mock.send(to="447700900101")
+    mock.advance(1.5)
+    (plain, *_) = deliveries(mock, url=receiver.url_for("/plain"))
+    (attempt,) = plain["attempts"]
+    assert set(attempt["requestHeaders"]) == {
+        "Content-Type",
+        "User-Agent",
+        "X-Mock-Delivery-Id",
+        "X-Mock-Attempt",
+    }
 
 
 def test_listing_filters_by_url(mock: Mock, receiver: WebhookSink) -> None:

@@ -38,6 +38,7 @@ def delivery_json(delivery: Delivery) -> dict[str, Any]:
                 "status": attempt.status,
                 "error": attempt.error,
                 "durationMs": attempt.duration_ms,
+                "requestHeaders": attempt.request_headers,
             }
             for attempt in delivery.attempts
         ],

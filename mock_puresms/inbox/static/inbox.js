@@ -177,6 +177,11 @@
       button.addEventListener("click", act(button, () =>
         control("POST", "/_mock/webhooks/" + encodeURIComponent(button.dataset.replay) + "/replay"), true));
     }
+    for (const button of document.querySelectorAll("[data-enable-account]")) {
+      const path = "/_mock/accounts/" + encodeURIComponent(button.dataset.enableAccount) +
+        "/endpoints/" + encodeURIComponent(button.dataset.enableIndex) + "/enable";
+      button.addEventListener("click", act(button, () => control("POST", path), true));
+    }
     const shipped = document.getElementById("scenario-shipped");
     if (shipped) {
       shipped.addEventListener("submit", act(shipped.querySelector("button"), () =>

@@ -242,7 +242,9 @@ def contact_of(row: Row) -> Contact:
 
 
 def delivery_row(seq: int, delivery: Delivery) -> Row:
-    attempts = [(a.at, a.status, a.error, a.duration_ms) for a in delivery.attempts]
+    attempts = [
+        (a.at, a.status, a.error, a.duration_ms, a.request_headers) for a in delivery.attempts
+    ]
     return (
         delivery.id, seq, delivery.account_id, delivery.url, delivery.kind, delivery.body,
         delivery.created_at, orjson.dumps(list(delivery.references)), delivery.state,
@@ -252,6 +254,8 @@ def delivery_row(seq: int, delivery: Delivery) -> Row:
 
 
 def delivery_of(row: Row) -> Delivery:
+    # An attempt stored before request headers were kept has four fields: it loads with
+    # none (``Attempt.request_headers`` defaults to empty).
     return Delivery(
         id=row[0], account_id=row[1], url=row[2], kind=row[3], body=bytes(row[4]),
         created_at=row[5], references=tuple(orjson.loads(row[6])), state=row[7],
