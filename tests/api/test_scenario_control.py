@@ -365,4 +365,4 @@ def test_a_scenario_key_with_an_escaped_lone_surrogate_is_a_400_not_a_500(mock: 
     assert response.status_code == 400, response.text
     body = response.json()
     assert [message for messages in body["errors"].values() for message in messages]
-    assert "unknown key 'bad\ufffd" in response.text
+    assert "which is not text" in response.text  # the reader names the lone surrogate

@@ -206,6 +206,39 @@ ROUTES: dict[tuple[str, str], tuple[tuple[str, ...], Any]] = {
     ("DELETE", "/_mock/faults/{id}"): ((), None),
     # A missing message answers at once; "timeout" is fuzzed with it (up to 300 s if valid).
     ("GET", "/_mock/wait"): (("reference", "deliveryStatus", "timeout"), None),
+    ("GET", "/_mock/replies"): ((*_PAGED, "account", "inReplyTo", "from"), None),
+    ("POST", "/_mock/messages/{reference}/cancel"): ((), None),
+    ("POST", "/_mock/webhooks/{id}/replay"): ((), None),
+    ("GET", "/_mock/accounts/{account}/endpoints"): (_PAGED, None),
+    ("PUT", "/_mock/accounts/{account}/endpoints"): (
+        (),
+        [{"url": "http://127.0.0.1:9/hooks", "events": [1, 2], "secret": "s"}],
+    ),
+    ("POST", "/_mock/accounts/{account}/endpoints/{index}/enable"): ((), None),
+    # The current PureSMS API.
+    ("POST", "/sms/send"): (
+        (),
+        {"sender": "Acme", "recipient": "+447700900100", "content": "Hi", "clientTag": "t"},
+    ),
+    ("POST", "/sms/send/bulk"): (
+        (),
+        {"messages": [{"sender": "Acme", "recipient": "+447700900100", "content": "Hi"}]},
+    ),
+    ("DELETE", "/sms/send/{id}"): ((), None),
+    ("DELETE", "/sms/send/bulk/{id}"): ((), None),
+    ("GET", "/reporting/client-tag-report"): (("dateStart", "dateEnd", "clientTag"), None),
+    # The inbox's pages (HTML) and its login form.
+    ("GET", "/"): (("account", "status", "api", "batch", "q", "page"), None),
+    ("GET", "/messages/{reference}"): ((), None),
+    ("GET", "/webhooks"): (("url", "kind", "state"), None),
+    ("GET", "/accounts"): ((), None),
+    ("GET", "/scenario"): ((), None),
+    ("GET", "/login"): (("next",), None),
+    ("POST", "/login"): (("next",), None),
+    ("POST", "/logout"): ((), None),
+    ("GET", "/openapi/v1.json"): ((), None),
+    ("GET", "/openapi/connect.json"): ((), None),
+    ("GET", "/openapi/control.json"): ((), None),
     ("GET", "/swagger/v1/swagger.json"): ((), None),
     ("GET", "/openapi.json"): ((), None),
     ("GET", "/swagger"): ((), None),
@@ -217,7 +250,13 @@ NOT_FUZZED = {
     ("GET", "/_mock/events"),
 }
 _BASE_QUERY = {"/_mock/wait": {"reference": "Mnone", "deliveryStatus": "Delivered", "timeout": "0"}}
-_HTML = ("/swagger", "/swagger/", "/swagger/index.html")
+_HTML = ("/swagger", "/swagger/", "/swagger/index.html", "/", "/webhooks", "/accounts")
+_HTML += ("/scenario", "/login", "/logout")
+
+
+def _is_html(path: str) -> bool:
+    """Whether ``path`` is a page for a browser (the inbox, Swagger UI), not JSON."""
+    return path in _HTML or path.startswith("/messages/")
 
 
 def test_every_route_of_the_app_is_fuzzed(mock: Mock) -> None:
@@ -258,7 +297,7 @@ def _path(template: str, value: str) -> str:
 
 def _check(response: Any, what: str) -> None:
     assert response.status_code < 500, f"{what} -> {response.status_code} {response.text[:300]}"
-    if response.content and response.request.url.path not in _HTML:
+    if response.content and not _is_html(response.request.url.path):
         content_type = response.headers.get("content-type", "")
         assert "json" in content_type, f"{what} -> {content_type}: {response.text[:300]}"
         response.json()
