@@ -20,6 +20,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import AcceptedNegativeData, FailureGroup
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     negative_data_rejection,
@@ -105,9 +106,20 @@ def test_every_v1_route_of_the_app_is_in_the_document() -> None:
     suppress_health_check=list(HealthCheck),
 )
 def test_operation_conforms_to_the_document(case: schemathesis.Case[Any]) -> None:
-    case.call_and_validate(
-        headers={"X-API-Key": API_KEY}, checks=[*CHECKS, negative_data_rejection]
-    )
+    try:
+        case.call_and_validate(
+            headers={"X-API-Key": API_KEY}, checks=[*CHECKS, negative_data_rejection]
+        )
+    except FailureGroup as group:
+        if not all(_moot_authorization(failure) for failure in group.exceptions):
+            raise
+
+
+def _moot_authorization(failure: BaseException) -> bool:
+    """An invalid ``Authorization`` header that was accepted: every request here also
+    carries a valid ``X-API-Key``, which wins over a bearer token (API.md section 2), so
+    the server rightly never reads it."""
+    return isinstance(failure, AcceptedNegativeData) and "/properties/Authorization" in str(failure)
 
 
 # --------------------------------------------------------------------------- the walk
