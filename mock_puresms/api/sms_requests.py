@@ -13,11 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import repeat
-from operator import attrgetter, is_
 from typing import Any
 
 from mock_puresms.domain.contacts import Contact
-from mock_puresms.domain.encoding import MAX_SEGMENTS, measure, measure_all
+from mock_puresms.domain.encoding import MAX_SEGMENTS, measure, measure_column
 from mock_puresms.domain.phones import PHONE_RULE, SENDER_RULE, is_valid_sender, normalize_phone
 from mock_puresms.domain.placeholders import fill, has_placeholders
 from mock_puresms.domain.sending import Outbound, OutboundSms
@@ -191,8 +190,6 @@ def _message(
 
 
 _MESSAGE_FIELDS = frozenset({"to", "from", "content", "clientreference", "deliveryreceipturl"})
-_ENCODING = attrgetter("encoding")
-_SEGMENTS = attrgetter("segments")
 
 
 def _plain_bulk(
@@ -252,15 +249,10 @@ def _plain_bulk(
         present = [r for r in references if r is not None]
         if not 1 <= min(map(len, present)) <= max(map(len, present)) <= MAX_REFERENCE_LENGTH:
             return None
-    infos = measure_all(contents)
-    first = infos[0]
-    if all(map(is_, infos, repeat(first))):  # the usual bulk: one shared measurement
-        encodings: list[str] = [first.encoding] * len(infos)
-        segments = [first.segments] * len(infos)
-    else:
-        encodings, segments = list(map(_ENCODING, infos)), list(map(_SEGMENTS, infos))
-    if max(segments) > MAX_SEGMENTS:
+    measured = measure_column(contents)
+    if measured is None:
         return None
+    encodings, segments = measured
     return Outbound(
         to=phones,
         sender=senders,

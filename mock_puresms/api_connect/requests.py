@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import repeat
-from operator import attrgetter, is_, itemgetter
+from operator import itemgetter
 from typing import Any
 
 from mock_puresms.api_connect.errors import SERIALIZER, ConnectError, Errors, validation_error
@@ -19,7 +19,7 @@ from mock_puresms.domain.encoding import (
     MAX_SEGMENTS,
     first_non_gsm7,
     measure,
-    measure_all,
+    measure_column,
     strip_non_gsm7,
 )
 from mock_puresms.domain.phones import (
@@ -291,8 +291,6 @@ def bulk_error_entries(rejected: list[tuple[int, Errors]]) -> list[dict[str, Any
 _FIELDS = frozenset({"sender", "recipient", "content", "clientreference", "clienttag", "unicode"})
 _FIRST = itemgetter(slice(0, 1))
 _REST = itemgetter(slice(1, None))
-_ENCODING = attrgetter("encoding")
-_SEGMENTS = attrgetter("segments")
 
 
 def _plain_bulk(raw_messages: list[Any]) -> Outbound | None:
@@ -351,15 +349,10 @@ def _plain_bulk(raw_messages: list[Any]) -> Outbound | None:
             present = [v for v in values if v is not None]
             if not 1 <= min(map(len, present)) <= max(map(len, present)) <= MAX_REFERENCE_LENGTH:
                 return None
-    infos = measure_all(contents)
-    first = infos[0]
-    if all(map(is_, infos, repeat(first))):  # the usual bulk: one shared measurement
-        encodings: list[str] = [first.encoding] * len(infos)
-        segments = [first.segments] * len(infos)
-    else:
-        encodings, segments = list(map(_ENCODING, infos)), list(map(_SEGMENTS, infos))
-    if max(segments) > MAX_SEGMENTS:
+    measured = measure_column(contents)
+    if measured is None:
         return None
+    encodings, segments = measured
     return Outbound(
         to=phones,
         sender=senders,
