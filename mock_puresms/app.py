@@ -25,7 +25,12 @@ from mock_puresms.control.faults import FaultMiddleware
 from mock_puresms.control.routes import control_routes
 from mock_puresms.control.state import ControlState
 from mock_puresms.core import CoreParts, Mock, Retention
-from mock_puresms.domain.accounts import AccountDirectory, AccountSpec, WebhookSettings
+from mock_puresms.domain.accounts import (
+    AccountDirectory,
+    AccountSpec,
+    WebhookSettings,
+    configured_account_id,
+)
 from mock_puresms.domain.contacts import ContactService
 from mock_puresms.domain.endpoints import Endpoint
 from mock_puresms.domain.errors import Conflict, NotFound
@@ -33,6 +38,7 @@ from mock_puresms.domain.events import EventBus
 from mock_puresms.domain.groups import GroupService
 from mock_puresms.domain.inbound import ReplyService
 from mock_puresms.domain.ports import Store
+from mock_puresms.domain.rate_limits import RateLimiter
 from mock_puresms.domain.reports import Pricing
 from mock_puresms.domain.sending import MessageService
 from mock_puresms.domain.tokens import TokenService
@@ -131,8 +137,22 @@ def build_mock(
         contacts=contacts,
         groups=GroupService(store, clock.now),
         tokens=TokenService(store, clock.now),
+        rate_limits=rate_limiter(config, clock),
     )
     return Mock(parts, Retention(settings.retention_ms, settings.max_messages), pricing)
+
+
+def rate_limiter(config: ConfigFile, clock: Clock) -> RateLimiter:
+    """The config file's ``rateLimit``s: per account, and ``openMode``'s for accounts
+    created in open mode (it does not apply once accounts are configured)."""
+    configured = {
+        configured_account_id(account.name): account.rate_limit.limit()
+        for account in config.accounts
+        if account.rate_limit is not None
+    }
+    opening = config.open_mode.rate_limit
+    default = opening.limit() if opening is not None and not config.accounts else None
+    return RateLimiter(clock.now, configured, default)
 
 
 async def _problem(request: Request, exc: Exception) -> Response:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import ErrorDetails
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from mock_puresms.domain.rate_limits import MAX_REQUESTS, MAX_WINDOW_MS, RateLimit
 from mock_puresms.domain.urls import webhook_url_problem
 from mock_puresms.simulation.durations import parse_duration
 
@@ -116,6 +117,26 @@ class EndpointConfig(_ConfigModel):
         return value
 
 
+class RateLimitConfig(_ConfigModel):
+    """``rateLimit: {requests: 10, window: 1s}``: at most ``requests`` API requests of the
+    account in any ``window`` of mock time; also the body of
+    ``PUT /_mock/accounts/{account}/rate-limit``."""
+
+    requests: int = Field(ge=1, le=MAX_REQUESTS)
+    window_ms: int = Field(alias="window")
+
+    @field_validator("window_ms", mode="before")
+    @classmethod
+    def _parse_window(cls, value: object) -> int:
+        window = _duration_ms(value)
+        if not 1 <= window <= MAX_WINDOW_MS:
+            raise ValueError("must be a duration from 1ms to 24h, such as 1s or 1m")
+        return window
+
+    def limit(self) -> RateLimit:
+        return RateLimit(self.requests, self.window_ms)
+
+
 class AccountConfig(_ConfigModel):
     """One configured account; configuring any switches the server to strict mode."""
 
@@ -125,12 +146,14 @@ class AccountConfig(_ConfigModel):
     credits: int | None = Field(default=None, ge=0)
     webhooks: WebhookUrls = WebhookUrls()
     webhook_endpoints: tuple[EndpointConfig, ...] = Field(default=(), alias="webhookEndpoints")
+    rate_limit: RateLimitConfig | None = Field(default=None, alias="rateLimit")
 
 
 class OpenModeConfig(_ConfigModel):
     """What every account created in open mode starts with."""
 
     webhook_endpoints: tuple[EndpointConfig, ...] = Field(default=(), alias="webhookEndpoints")
+    rate_limit: RateLimitConfig | None = Field(default=None, alias="rateLimit")
 
 
 class PricingConfig(_ConfigModel):

@@ -29,12 +29,14 @@ from mock_puresms.domain.inbound import ReplyService
 from mock_puresms.domain.messages import V1, BatchSummary, Message
 from mock_puresms.domain.ports import Store
 from mock_puresms.domain.queries import ContactQuery, GroupQuery, MessageQuery, Page, ReplyQuery
+from mock_puresms.domain.rate_limits import RateLimit, RateLimiter, RateLimitState
 from mock_puresms.domain.replies import Reply
 from mock_puresms.domain.reports import DAY_MS, Pricing, TagSummary, client_tag_report
 from mock_puresms.domain.sending import MessageService, Outbound
 from mock_puresms.domain.statuses import DeliveryStatus
 from mock_puresms.domain.tokens import IssuedToken, TokenService
 from mock_puresms.simulation.clock import Clock, VirtualClock
+from mock_puresms.simulation.durations import parse_duration
 from mock_puresms.simulation.engine import SimulationEngine
 from mock_puresms.simulation.scenarios import (
     Scenario,
@@ -54,6 +56,7 @@ __all__ = [
     "Mock",
     "Retention",
     "ScenarioError",
+    "parse_duration",
     "shipped_scenario_names",
 ]
 
@@ -98,6 +101,7 @@ class CoreParts:
     contacts: ContactService
     groups: GroupService
     tokens: TokenService
+    rate_limits: RateLimiter
 
 
 class Mock:
@@ -161,6 +165,7 @@ class Mock:
         parts = self._parts
         await self._store.reset(account_id)
         parts.webhooks.reset(account_id)
+        parts.rate_limits.reset(None if account_id is None else (account_id,))
         if account_id is None:
             parts.scheduler.clear()
             parts.engine.reset()
@@ -294,6 +299,22 @@ class Mock:
         endpoint.failures = 0
         await self._store.save_account(account)
         return endpoint
+
+    # ---- rate limits -------------------------------------------------------------------
+
+    def admit(self, account_id: str) -> int | None:
+        """Count an API request of the account against its rate limit: ``None`` when
+        admitted, else the milliseconds until it would be (nothing is counted then)."""
+        return self._parts.rate_limits.admit(account_id)
+
+    def rate_limit(self, account_id: str) -> RateLimitState:
+        """The account's rate limit, where it came from, and how much of it is used."""
+        return self._parts.rate_limits.state(account_id)
+
+    def set_rate_limit(self, account_id: str, limit: RateLimit | None) -> RateLimitState:
+        """Give the account ``limit`` (``None``: no limit) until the next reset."""
+        self._parts.rate_limits.set(account_id, limit)
+        return self._parts.rate_limits.state(account_id)
 
     # ---- messages ----------------------------------------------------------------------
 

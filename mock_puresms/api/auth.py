@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from mock_puresms.domain.accounts import Account
+from mock_puresms.domain.rate_limits import refusal, retry_after_seconds
 from mock_puresms.web.context import mock_of
 from mock_puresms.web.problems import ProblemError
 
@@ -22,7 +23,27 @@ def bearer_token(request: Request) -> str | None:
 
 
 async def authenticate(request: Request) -> Account:
-    """The caller's account; a ``401`` with a ``WWW-Authenticate`` challenge otherwise.
+    """The caller's account; a ``401`` with a ``WWW-Authenticate`` challenge otherwise,
+    or a ``429`` with ``Retry-After`` when the account's rate limit is used up.
+
+    Every handler calls this first, so a request refused here has changed nothing, and
+    every authenticated request counts against the limit, whatever it answers.
+    """
+    account = await _account(request)
+    retry_ms = mock_of(request).admit(account.id)
+    if retry_ms is not None:
+        raise too_many_requests(request, account, retry_ms)
+    return account
+
+
+def too_many_requests(request: Request, account: Account, retry_ms: int) -> ProblemError:
+    limit = mock_of(request).rate_limit(account.id).limit
+    headers = {"Retry-After": str(retry_after_seconds(retry_ms))}
+    return ProblemError(429, refusal(limit, retry_ms), headers=headers)
+
+
+async def _account(request: Request) -> Account:
+    """The account of the request's credentials; ``401`` otherwise.
 
     An ``X-API-Key`` wins over a bearer token when a request carries both.
     """

@@ -31,11 +31,19 @@ Errors = dict[str, list[str]]
 class ConnectError(Exception):
     """Raised in a Connect endpoint to answer with the FastEndpoints error body."""
 
-    def __init__(self, status: int, message: str, errors: Mapping[str, list[str]] | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        errors: Mapping[str, list[str]] | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.message = message
         self.errors = dict(errors) if errors is not None else None
+        self.headers = dict(headers) if headers else None
 
 
 def validation_error(errors: Mapping[str, list[str]]) -> ConnectError:
@@ -52,11 +60,21 @@ def general_error(message: str) -> ConnectError:
     return validation_error({GENERAL: [message]})
 
 
-def error_response(status: int, message: str, errors: Mapping[str, list[str]] | None) -> Response:
+def error_response(
+    status: int,
+    message: str,
+    errors: Mapping[str, list[str]] | None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
     body: dict[str, object] = {"statusCode": status, "message": message}
     if errors is not None:
         body["errors"] = dict(errors)
-    return Response(orjson.dumps(body), status_code=status, media_type="application/problem+json")
+    return Response(
+        orjson.dumps(body),
+        status_code=status,
+        headers=headers,
+        media_type="application/problem+json",
+    )
 
 
 def _from_problem(exc: ProblemError) -> ConnectError:
@@ -75,7 +93,7 @@ def connect_endpoint(handler: Endpoint) -> Endpoint:
         try:
             return await handler(request)
         except ConnectError as exc:
-            return error_response(exc.status, exc.message, exc.errors)
+            return error_response(exc.status, exc.message, exc.errors, exc.headers)
         except ProblemError as exc:
             error = _from_problem(exc)
             return error_response(error.status, error.message, error.errors)

@@ -19,6 +19,7 @@ from mock_puresms.control.resources import (
     faults,
     health,
     messages,
+    rate_limits,
     replies,
     reset,
     scenario,
@@ -49,6 +50,11 @@ def _table() -> dict[str, Mapping[str, Endpoint]]:
             "PUT": endpoints.put_endpoints,
         },
         "/_mock/accounts/{account}/endpoints/{index}/enable": {"POST": endpoints.enable_endpoint},
+        "/_mock/accounts/{account}/rate-limit": {
+            "GET": rate_limits.get_rate_limit,
+            "PUT": rate_limits.put_rate_limit,
+            "DELETE": rate_limits.delete_rate_limit,
+        },
         "/_mock/reset": {"POST": reset.reset},
         "/_mock/faults": {
             "GET": faults.list_faults,

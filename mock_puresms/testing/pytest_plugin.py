@@ -38,6 +38,7 @@ HOST_ENV = "MOCK_PURESMS_PLUGIN_HOST"
 PORT_ENV = "MOCK_PURESMS_PLUGIN_PORT"
 DEFAULT_SCENARIO = "default"
 MARKER = "puresms"
+RATE_LIMIT_MARKER = "puresms_rate_limit"
 
 # Webhook tuning of the plugin's server: receipts leave at the instant of their status
 # change (so ``advance(3)`` includes the receipt of a change due at 3 s), and a refused
@@ -74,6 +75,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{MARKER}(scenario=NAME_OR_PATH): run this test's mock (the puresms fixture) "
         "with that scenario: a shipped name or a scenario file",
+    )
+    config.addinivalue_line(
+        "markers",
+        f"{RATE_LIMIT_MARKER}(requests, window='1s'): limit this test's account (the "
+        "puresms fixture's api_key) to that many API requests in any window of mock time",
     )
 
 
@@ -260,7 +266,34 @@ def puresms(puresms_server: PureSMSServer, request: pytest.FixtureRequest) -> Co
     """A control client of the session's mock, reset for this test, with a fresh api_key."""
     scenario = _marked_scenario(request) or puresms_server.default_scenario
     puresms_server.prepare(scenario)
-    return puresms_server.client(api_key="pytest-" + secrets.token_hex(8))
+    client = puresms_server.client(api_key="pytest-" + secrets.token_hex(8))
+    marker = request.node.get_closest_marker(RATE_LIMIT_MARKER)
+    if marker is not None:
+        _apply_rate_limit(client, marker)
+    return client
+
+
+def _apply_rate_limit(client: ControlClient, marker: pytest.Mark) -> None:
+    """``@pytest.mark.puresms_rate_limit(requests, window="1s")`` on the test's account."""
+    from mock_puresms.testing.client import MockPureSMSError
+
+    usage = (
+        f"mock-puresms: @pytest.mark.{RATE_LIMIT_MARKER} takes (requests, window='1s'), "
+        f"e.g. ({RATE_LIMIT_MARKER}(10, '1s')); got args {marker.args!r} and kwargs "
+        f"{marker.kwargs!r}"
+    )
+    try:
+        bound = _rate_limit_signature(*marker.args, **marker.kwargs)
+    except TypeError:
+        raise pytest.UsageError(usage) from None
+    try:
+        client.rate_limit(*bound)
+    except MockPureSMSError as exc:
+        raise pytest.UsageError(f"{usage}: {exc}") from None
+
+
+def _rate_limit_signature(requests: Any, window: Any = "1s") -> tuple[int, str | float]:
+    return requests, window
 
 
 @pytest.fixture(scope="session")

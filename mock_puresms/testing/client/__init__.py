@@ -10,6 +10,14 @@ from mock_puresms.testing.client.client import (
     StatusLike,
     parse_status,
 )
+from mock_puresms.testing.client.rate_limits import RateLimitInfo
 from mock_puresms.testing.client.transport import Transport
 
-__all__ = ["ControlClient", "MockPureSMSError", "StatusLike", "Transport", "parse_status"]
+__all__ = [
+    "ControlClient",
+    "MockPureSMSError",
+    "RateLimitInfo",
+    "StatusLike",
+    "Transport",
+    "parse_status",
+]

@@ -29,6 +29,7 @@ from mock_puresms.control.models import (
 from mock_puresms.domain.accounts import open_mode_account_id
 from mock_puresms.domain.statuses import DeliveryStatus
 from mock_puresms.testing.client import asserts
+from mock_puresms.testing.client.rate_limits import RateLimitCalls
 from mock_puresms.testing.client.transport import Transport, TransportError
 
 StatusLike = DeliveryStatus | int | str
@@ -60,7 +61,7 @@ def parse_status(status: StatusLike) -> DeliveryStatus:
         raise ValueError(f"mock-puresms: {status!r} is not a delivery status: {exc}") from None
 
 
-class ControlClient:
+class ControlClient(RateLimitCalls):
     """Inspect, steer and reset a running mock.
 
     ``api_key`` is the key tests send to the v1 surface (the pytest plugin makes a fresh
