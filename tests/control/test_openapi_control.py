@@ -205,6 +205,14 @@ def test_a_walk_reaches_the_success_answer_of_every_operation() -> None:
         call("PUT", endpoints, template, json=[{"url": "http://127.0.0.1:9/connect"}])
         call("GET", endpoints, template)
         call("POST", f"{endpoints}/0/enable", template + "/{index}/enable")
+        limits, template = (
+            f"/_mock/accounts/{account}/rate-limit",
+            "/_mock/accounts/{account}/rate-limit",
+        )
+        call("PUT", limits, template, json={"requests": 1, "window": "1s"})
+        client.get("/v1/Account", headers=v1)
+        call("GET", limits, template)
+        call("DELETE", limits, template)
         fault = {"method": "POST", "path": "/v1/Sms/Send", "status": 503, "body": {"x": 1}}
         added = call("POST", "/_mock/faults", "/_mock/faults", json=fault)
         call("GET", "/_mock/faults", "/_mock/faults")

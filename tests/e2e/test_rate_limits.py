@@ -4,6 +4,7 @@ nothing, and advancing the clock past the window lets requests through again."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ import yaml
 
 from mock_puresms.domain.accounts import configured_account_id, open_mode_account_id
 from mock_puresms.testing.server_thread import ServerThread
+
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 V1_SEND = {"to": "447700900100", "from": "Acme", "content": "Hello"}
 CONNECT_SEND = {"sender": "Acme", "recipient": "+447700900123", "content": "Hello"}
@@ -289,3 +292,22 @@ def test_config_file_open_mode_limit_applies_to_every_new_account(
             assert refused.status_code == 429 and refused.headers["retry-after"] == "30"
         state = client.get(f"/_mock/accounts/{open_mode_account_id('a')}/rate-limit").json()
         assert state["source"] == "openMode"
+
+
+def test_the_readme_config_example_limits_acme_as_it_says(
+    live_server: Callable[..., ServerThread], tmp_path: Path
+) -> None:
+    [snippet] = re.findall(
+        r"<!-- run: rate-limit-config -->\n```yaml\n(.*?)```", README.read_text("utf-8"), re.S
+    )
+    path = tmp_path / "mock.yaml"
+    path.write_text(snippet, encoding="utf-8")
+    server = live_server(config=path)
+    with httpx.Client(base_url=server.base_url, headers={"X-API-Key": "acme-live-key"}) as client:
+        codes = [client.get("/v1/Account").status_code for _ in range(101)]
+        refused = client.get("/v1/Account")
+        state = client.get("/_mock/accounts/acme/rate-limit").json()
+
+    assert codes == [200] * 100 + [429]
+    assert refused.headers["retry-after"] == "60"
+    assert (state["requests"], state["window"], state["source"]) == (100, "1m", "config")

@@ -215,6 +215,9 @@ ROUTES: dict[tuple[str, str], tuple[tuple[str, ...], Any]] = {
         [{"url": "http://127.0.0.1:9/hooks", "events": [1, 2], "secret": "s"}],
     ),
     ("POST", "/_mock/accounts/{account}/endpoints/{index}/enable"): ((), None),
+    ("GET", "/_mock/accounts/{account}/rate-limit"): ((), None),
+    ("PUT", "/_mock/accounts/{account}/rate-limit"): ((), {"requests": 10, "window": "1s"}),
+    ("DELETE", "/_mock/accounts/{account}/rate-limit"): ((), None),
     # The current PureSMS API.
     ("POST", "/sms/send"): (
         (),

@@ -14,15 +14,16 @@ from mock_puresms.api import docs
 
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 
-# API.md sections 2-5, operation by operation, with every status code it can answer.
-SEND = {"200", "400", "401", "402", "413", "415"}
-LIST = {"200", "400", "401"}
-GET_ONE = {"200", "401", "404"}
+# API.md sections 2-5, operation by operation, with every status code it can answer
+# (every operation but /connect/token also a 429 when the account has a rate limit).
+SEND = {"200", "400", "401", "402", "413", "415", "429"}
+LIST = {"200", "400", "401", "429"}
+GET_ONE = {"200", "401", "404", "429"}
 EXPECTED_RESPONSES: dict[tuple[str, str], set[str]] = {
     ("/connect/token", "post"): {"200", "400", "401"},
-    ("/v1/Account", "get"): {"200", "401"},
-    ("/v1/Account/Webhooks", "get"): {"200", "401"},
-    ("/v1/Account/Webhooks", "put"): {"200", "400", "401", "413", "415"},
+    ("/v1/Account", "get"): {"200", "401", "429"},
+    ("/v1/Account/Webhooks", "get"): {"200", "401", "429"},
+    ("/v1/Account/Webhooks", "put"): {"200", "400", "401", "413", "415", "429"},
     ("/v1/Sms/Send", "post"): SEND,
     ("/v1/Sms/SendBulk", "post"): SEND | {"207"},
     ("/v1/Sms/SendToGroup", "post"): SEND | {"207", "404"},
@@ -34,17 +35,17 @@ EXPECTED_RESPONSES: dict[tuple[str, str], set[str]] = {
     ("/v1/Replies", "get"): LIST,
     ("/v1/Replies/{reference}", "get"): GET_ONE,
     ("/v1/Contacts", "get"): LIST,
-    ("/v1/Contacts", "post"): {"201", "400", "401", "409", "413", "415"},
+    ("/v1/Contacts", "post"): {"201", "400", "401", "409", "413", "415", "429"},
     ("/v1/Contacts/{id}", "get"): GET_ONE,
-    ("/v1/Contacts/{id}", "put"): {"200", "400", "401", "404", "409", "413", "415"},
-    ("/v1/Contacts/{id}", "delete"): {"204", "401", "404"},
-    ("/v1/Contacts/Import", "post"): {"200", "400", "401", "413", "415"},
+    ("/v1/Contacts/{id}", "put"): {"200", "400", "401", "404", "409", "413", "415", "429"},
+    ("/v1/Contacts/{id}", "delete"): {"204", "401", "404", "429"},
+    ("/v1/Contacts/Import", "post"): {"200", "400", "401", "413", "415", "429"},
     ("/v1/ContactGroups", "get"): LIST,
-    ("/v1/ContactGroups", "post"): {"201", "400", "401", "413", "415"},
+    ("/v1/ContactGroups", "post"): {"201", "400", "401", "413", "415", "429"},
     ("/v1/ContactGroups/{id}", "get"): GET_ONE,
-    ("/v1/ContactGroups/{id}", "put"): {"200", "400", "401", "404", "413", "415"},
-    ("/v1/ContactGroups/{id}", "delete"): {"204", "401", "404"},
-    ("/v1/ContactGroups/{id}/Contacts", "post"): {"200", "400", "401", "404", "413", "415"},
+    ("/v1/ContactGroups/{id}", "put"): {"200", "400", "401", "404", "413", "415", "429"},
+    ("/v1/ContactGroups/{id}", "delete"): {"204", "401", "404", "429"},
+    ("/v1/ContactGroups/{id}/Contacts", "post"): {"200", "400", "401", "404", "413", "415", "429"},
     ("/v1/ContactGroups/{id}/Contacts/{contactId}", "delete"): GET_ONE,
 }
 SEND_PATHS = ["/v1/Sms/Send", "/v1/Sms/SendBulk", "/v1/Sms/SendToGroup"]
