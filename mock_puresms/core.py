@@ -118,6 +118,12 @@ class Mock:
         self._retention = retention
         self._pricing = pricing if pricing is not None else Pricing()
         self._pruner: asyncio.Task[None] | None = None
+        # admit(account_id): count an API request of the account against its rate limit;
+        # ``None`` when admitted, else the milliseconds until it would be (nothing is
+        # counted then). The limiter's own method rather than a façade method calling it:
+        # every API request makes this call, and with no limit set the extra frame cost
+        # as much as the limiter's one dict lookup (about 0.15 us each, measured).
+        self.admit: Callable[[str], int | None] = parts.rate_limits.admit
 
     # ---- life cycle --------------------------------------------------------------------
 
@@ -301,11 +307,6 @@ class Mock:
         return endpoint
 
     # ---- rate limits -------------------------------------------------------------------
-
-    def admit(self, account_id: str) -> int | None:
-        """Count an API request of the account against its rate limit: ``None`` when
-        admitted, else the milliseconds until it would be (nothing is counted then)."""
-        return self._parts.rate_limits.admit(account_id)
 
     def rate_limit(self, account_id: str) -> RateLimitState:
         """The account's rate limit, where it came from, and how much of it is used."""

@@ -279,7 +279,7 @@ def _apply_rate_limit(client: ControlClient, marker: pytest.Mark) -> None:
 
     usage = (
         f"mock-puresms: @pytest.mark.{RATE_LIMIT_MARKER} takes (requests, window='1s'), "
-        f"e.g. ({RATE_LIMIT_MARKER}(10, '1s')); got args {marker.args!r} and kwargs "
+        f"e.g. @pytest.mark.{RATE_LIMIT_MARKER}(10, '1s'); got args {marker.args!r} and kwargs "
         f"{marker.kwargs!r}"
     )
     try:

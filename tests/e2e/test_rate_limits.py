@@ -311,3 +311,44 @@ def test_the_readme_config_example_limits_acme_as_it_says(
     assert codes == [200] * 100 + [429]
     assert refused.headers["retry-after"] == "60"
     assert (state["requests"], state["window"], state["source"]) == (100, "1m", "config")
+
+
+def test_a_refused_request_takes_no_credit_and_creates_nothing(
+    live_server: Callable[..., ServerThread], tmp_path: Path
+) -> None:
+    config = {
+        "accounts": [
+            {
+                "name": "acme",
+                "apiKeys": ["acme-key"],
+                "credits": 10,
+                "rateLimit": {"requests": 2, "window": "1s"},
+            }
+        ]
+    }
+    server = live_server(config=_config(tmp_path, config))
+    with httpx.Client(base_url=server.base_url, headers={"X-API-Key": "acme-key"}) as client:
+        assert client.post("/v1/Sms/Send", json=V1_SEND).status_code == 200
+        assert client.post("/v1/Contacts", json={"phoneNumber": "447700900111"}).is_success
+        refused = [
+            client.post("/v1/Sms/SendBulk", json={"messages": [V1_SEND] * 3}),
+            client.post("/v1/Contacts", json={"phoneNumber": "447700900222"}),
+            client.put("/v1/Account/Webhooks", json={"replyUrl": "http://127.0.0.1:9/r"}),
+        ]
+        advance(client, 1)
+        account = client.get("/v1/Account").json()
+        contacts = client.get("/v1/Contacts").json()
+
+    assert [r.status_code for r in refused] == [429, 429, 429]
+    assert account["credits"] == 9 and account["webhooks"]["replyUrl"] is None
+    assert contacts["totalCount"] == 1
+
+
+def test_injected_faults_stay_separate_and_use_no_slot(client: httpx.Client) -> None:
+    limit(client, 1, "1s")
+    fault = {"method": "GET", "path": "/v1/Account", "status": 503, "times": 2}
+    assert client.post("/_mock/faults", json=fault).status_code == 200
+
+    codes = [client.get("/v1/Account").status_code for _ in range(4)]
+
+    assert codes == [503, 503, 200, 429]

@@ -169,3 +169,42 @@ def test_endpoint_mistakes_are_named_by_line() -> None:
     assert found[2].startswith("mock.yaml:7: accounts[0].webhookEndpoints[0].format: must be")
     assert found[3] == "mock.yaml:8: pricing.eurPerSegment: must be 0 or more"
     assert len(found) == 4
+
+
+def test_rate_limits_are_read_under_an_account_and_open_mode() -> None:
+    config = parse_config(
+        "openMode: {rateLimit: {requests: 10, window: 1s}}\n"
+        "accounts:\n"
+        "  - name: acme\n"
+        "    rateLimit: {requests: 100, window: 1m}\n"
+    )
+    assert config.open_mode.rate_limit is not None
+    assert (config.open_mode.rate_limit.requests, config.open_mode.rate_limit.window_ms) == (
+        10,
+        1000,
+    )
+    assert config.accounts[0].rate_limit is not None
+    assert config.accounts[0].rate_limit.window_ms == 60_000
+
+
+def test_rate_limit_mistakes_are_named_by_line_and_path() -> None:
+    text = (
+        "openMode:\n"
+        "  rateLimit: {requests: 0, window: 1s}\n"
+        "accounts:\n"
+        "  - name: acme\n"
+        "    rateLimit:\n"
+        "      requests: 5\n"
+        "      window: 0s\n"
+        "  - name: other\n"
+        "    rateLimit: {window: 2d, per: 1}\n"
+    )
+    assert problems(text) == [
+        "mock.yaml:2: openMode.rateLimit.requests: must be 1 or more",
+        "mock.yaml:7: accounts[0].rateLimit.window: must be a duration from 1ms to 24h, "
+        "such as 1s or 1m",
+        "mock.yaml:9: accounts[1].rateLimit.requests: missing: this key is required",
+        "mock.yaml:9: accounts[1].rateLimit.window: must be a duration from 1ms to 24h, "
+        "such as 1s or 1m",
+        "mock.yaml:9: accounts[1].rateLimit.per: unknown key; allowed: requests, window",
+    ]
