@@ -99,11 +99,12 @@ class RealismReader(NodeReader):
         return delay.median_ms, delay
 
     def _lognormal(self, node: Node, path: str) -> Lognormal | None:
+        before = len(self.problems)
         fields = self.fields(node, path, _LOGNORMAL_KEYS, required=("median",))
         if fields is None:
             return None
         tails = [name for name in PERCENTILES if name in fields]
-        if len(tails) != 1:
+        if len(tails) != 1 and len(self.problems) == before:  # not after an unknown key
             self.problem(node, path, f"give the median and one tail: {listing(tuple(PERCENTILES))}")
         median = self.duration(fields["median"].value, join(path, "median"))
         if median == 0:
@@ -205,27 +206,29 @@ class RealismReader(NodeReader):
             )
             return None
         before = len(self.problems)
-        entries: dict[str, tuple[Rule, int]] = {}
+        lines: dict[str, int] = {}
+        entries: dict[str, Rule] = {}
         for key, value, _ in self.entries(node, path, frozenset()):
             prefix = self.number(key, path, min_digits=1)
             if prefix is None:
                 continue
             entry_path = join(path, prefix)
-            if prefix in entries:
-                first = entries[prefix][1]
+            if prefix in lines:
+                first = lines[prefix]
                 self.problem(
                     key, entry_path, f"duplicate prefix '{prefix}' (first on line {first})"
                 )
                 continue
+            lines[prefix] = key.start_mark.line + 1 if key.start_mark else 0
             outcomes = self._prefix_outcomes(value, entry_path)
             if outcomes is not None:
                 rule = Rule(
                     name=f"byPrefix {prefix}", match=Match(to_prefix=prefix), outcomes=outcomes
                 )
-                entries[prefix] = (rule, key.start_mark.line + 1 if key.start_mark else 0)
+                entries[prefix] = rule
         if len(self.problems) > before:
             return None
-        return PrefixTable(tuple((prefix, rule) for prefix, (rule, _) in entries.items()))
+        return PrefixTable(tuple(entries.items()))
 
     def _prefix_outcomes(self, node: Node, path: str) -> tuple[Outcome, ...] | None:
         if isinstance(node, ScalarNode) and node.tag == _STR:
