@@ -106,7 +106,9 @@ class RealismReader(NodeReader):
         tails = [name for name in PERCENTILES if name in fields]
         if len(tails) != 1 and len(self.problems) == before:  # not after an unknown key
             self.problem(node, path, f"give the median and one tail: {listing(tuple(PERCENTILES))}")
-        median = self.duration(fields["median"].value, join(path, "median"))
+        median = None
+        if "median" in fields:  # else reported as missing
+            median = self.duration(fields["median"].value, join(path, "median"))
         if median == 0:
             self.problem(fields["median"].value, join(path, "median"), "must be more than 0")
             median = None

@@ -317,6 +317,7 @@ AFTER = "default.lifecycle[0].after"
     ("text", "path", "line", "reason"),
     [
         (step_after("{lognormal: {median: 3s}}"), f"{AFTER}.lognormal", 4, "one tail"),
+        (step_after("{lognormal: {p99: 3s}}"), f"{AFTER}.lognormal.median", 4, "missing"),
         (
             step_after("{lognormal: {median: 3s, p99: 1s}}"),
             f"{AFTER}.lognormal.p99",
