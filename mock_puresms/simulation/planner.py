@@ -86,7 +86,7 @@ class ScenarioPlanner:
         if count == 0 and len(sent_to) >= MAX_COUNTED_RECIPIENTS:
             sent_to.clear()
         sent_to[to] = count + 1
-        return MessageDraws(self._seed, f"{to}#{count}")
+        return MessageDraws(self._seed, to, count)
 
     def _replayed_lifecycle(self, to: str) -> Lifecycle | None:
         replay = self._scenario.replay

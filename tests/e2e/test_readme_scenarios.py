@@ -75,7 +75,7 @@ def test_the_carriers_example_decides_by_the_longest_prefix(client: httpx.Client
     uk = [send(client, f"447911{i:06d}") for i in range(40)]
     uk_78 = [send(client, f"447811{i:06d}") for i in range(40)]
     ireland = [send(client, "353871234567", "Reply YES to confirm") for _ in range(3)]
-    us = [send(client, f"1202555{i:04d}") for i in range(40)]
+    us = [send(client, f"1202555{i:04d}") for i in range(120)]
     germany = send(client, "4915112345678")
 
     advance(client, 60)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import Protocol
 
@@ -57,13 +57,22 @@ class Lognormal:
     tail_ms: int
     tail_at: float
     cap_ms: int = MAX_DURATION_MS
+    # The normal distribution of log(delay), and log(cap), worked out once.
+    _mu: float = field(init=False, repr=False, compare=False)
+    _sigma: float = field(init=False, repr=False, compare=False)
+    _log_cap: float = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        mu = math.log(self.median_ms)
+        object.__setattr__(self, "_mu", mu)
+        sigma = (math.log(self.tail_ms) - mu) / _STANDARD.inv_cdf(self.tail_at)
+        object.__setattr__(self, "_sigma", sigma)
+        object.__setattr__(self, "_log_cap", math.log(self.cap_ms) if self.cap_ms else -math.inf)
 
     def sample(self, unit: float) -> int:
-        mu = math.log(self.median_ms)
-        sigma = (math.log(self.tail_ms) - mu) / _STANDARD.inv_cdf(self.tail_at)
-        exponent = mu + sigma * _STANDARD.inv_cdf(unit)
+        exponent = self._mu + self._sigma * _STANDARD.inv_cdf(unit)
         # exp() of a large exponent overflows: compare in log space first.
-        if exponent >= math.log(self.cap_ms):
+        if exponent >= self._log_cap:
             return self.cap_ms
         return _clamp(math.exp(exponent), self.cap_ms)
 
@@ -103,22 +112,43 @@ KINDS = ("lognormal", "uniform", "exponential")
 """The distributions an ``after`` may name."""
 
 
+_MASK = 2**64 - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+
+
+def _mix(value: int) -> int:
+    """SplitMix64's finalizer: every input bit flips about half the output bits."""
+    value = (value + _GOLDEN) & _MASK
+    value = ((value ^ (value >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    value = ((value ^ (value >> 27)) * 0x94D049BB133111EB) & _MASK
+    return value ^ (value >> 31)
+
+
+def _number(to: str) -> int:
+    if to.isdigit() and to.isascii() and len(to) <= 19:
+        return int(to)
+    # Recipients are digits; anything else still gets a stable number (not hash()).
+    digest = hashlib.blake2b(to.encode(errors="surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
 class MessageDraws:
     """The draws of one message, uniform in (0, 1): ``random()`` gives the next one.
 
-    Each is a hash of (seed, key, index), so it depends on nothing but those: not on
-    other messages, timing, or a generator shared with them. Quacks like
-    ``random.Random`` for the one method a weighted choice uses.
+    Each is a mix of (seed, recipient, count, index) alone: not of other messages,
+    timing, or a generator shared with them. Quacks like ``random.Random`` for the one
+    method a weighted choice uses. Integer mixing rather than a hash of text: it made
+    planning a 15,000-message bulk three times faster than blake2b did.
     """
 
-    __slots__ = ("_index", "_prefix")
+    __slots__ = ("_index", "_state")
 
-    def __init__(self, seed: int, key: str) -> None:
-        self._prefix = f"{seed}\x1f{key}\x1f".encode(errors="surrogatepass")
+    def __init__(self, seed: int, to: str, count: int = 0) -> None:
+        self._state = _mix(_mix(_mix(seed & _MASK) ^ _number(to)) ^ count)
         self._index = 0
 
     def random(self) -> float:
-        digest = hashlib.blake2b(self._prefix + str(self._index).encode(), digest_size=8).digest()
         self._index += 1
+        value = _mix((self._state + self._index * _GOLDEN) & _MASK)
         # 52 bits so that (n + 0.5) / 2**52 is exact: never 0.0, never 1.0.
-        return ((int.from_bytes(digest, "big") >> 12) + 0.5) / 2**52
+        return ((value >> 12) + 0.5) / 2**52
