@@ -107,3 +107,17 @@ def test_the_replay_example_replays_then_falls_back_to_default(client: httpx.Cli
 
     assert finals(client, uk) == ["Delivered", "Expired", "Delivered", "Undeliverable"]
     assert finals(client, us) == ["Rejected", "Undeliverable"]
+
+
+def test_every_realism_key_is_documented_in_the_scenarios_section() -> None:
+    from test_readme_snippets import README
+
+    from mock_puresms.simulation.scenarios import realism
+
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## Scenarios") : text.index("## Running it")]
+    keys = {"lifecycles", "byPrefix", "replay", "then", "rules", "cycle"}
+    keys |= {*realism._DELAY_KEYS, *realism._LOGNORMAL_KEYS, *realism._REPLAY_KEYS}
+    keys |= set(realism._RECORD_KEYS)
+    missing = sorted(key for key in keys if f"{key}:" not in section and f"`{key}" not in section)
+    assert not missing, f"scenario keys missing from README's Scenarios section: {missing}"
