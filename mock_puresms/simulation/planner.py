@@ -23,9 +23,10 @@ from mock_puresms.domain.statuses import DeliveryStatus
 from mock_puresms.simulation.scenarios import Lifecycle, Scenario
 from mock_puresms.simulation.scenarios.distributions import MessageDraws
 
-MAX_COUNTED_RECIPIENTS = 1_000_000
+MAX_COUNTED_RECIPIENTS = 100_000
 """Recipients whose message counts are kept; past it every count starts over (still
-repeatable: it happens at the same message on every server), bounding the memory."""
+repeatable: it happens at the same message on every server), bounding the memory to
+about 10 MB."""
 
 
 class _Facts(NamedTuple):

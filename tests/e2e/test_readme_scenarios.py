@@ -121,3 +121,32 @@ def test_every_realism_key_is_documented_in_the_scenarios_section() -> None:
     keys |= set(realism._RECORD_KEYS)
     missing = sorted(key for key in keys if f"{key}:" not in section and f"`{key}" not in section)
     assert not missing, f"scenario keys missing from README's Scenarios section: {missing}"
+
+
+def test_validate_names_the_line_of_each_realism_mistake(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "lifecycles:\n"
+        "  ok: [{status: Delivered, after: {lognormal: {median: 3s, p99: 1s}}}]\n"
+        "rules:\n"
+        "  - match: {}\n"
+        "    byPrefix: {'447': {okk: 1}}\n"
+        "replay: {then: forever, recorded: [{toPattern: '^44', lifecycle: ok}]}\n",
+        encoding="utf-8",
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-m", "mock_puresms", "scenarios", "validate", str(path)],
+        capture_output=True,
+        text=True,
+        env=loopback_env(),
+        check=False,
+    )
+
+    assert result.returncode == 1
+    output = result.stdout + result.stderr
+    assert f"{path}:2: lifecycles.ok[0].after.lognormal.p99: 1s must be more than the median" in (
+        output
+    )
+    assert f"{path}:5: rules[0].byPrefix.447.okk: unknown lifecycle 'okk'" in output
+    assert f"{path}:6: replay.then: must be one of rules, cycle" in output

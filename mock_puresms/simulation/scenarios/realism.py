@@ -43,6 +43,8 @@ class RealismReader(NodeReader):
     def __init__(self) -> None:
         super().__init__()
         self.named: dict[str, Lifecycle] = {}
+        # Names whose lifecycle has a mistake (reported there): a use is no mistake too.
+        self.broken: set[str] = set()
 
     def lifecycle(self, node: Node, path: str) -> Lifecycle | None:  # pragma: no cover
         raise NotImplementedError  # the scenario reader's
@@ -166,11 +168,13 @@ class RealismReader(NodeReader):
             name = self.text(key, path, non_empty=True)
             if name is None:
                 continue
-            if name in self.named:
+            if name in self.named or name in self.broken:
                 self.problem(key, join(path, name), f"duplicate lifecycle name '{name}'")
                 continue
             lifecycle = self.lifecycle(value, join(path, name))
-            if lifecycle is not None:
+            if lifecycle is None:
+                self.broken.add(name)
+            else:
                 self.named[name] = lifecycle
 
     def named_lifecycle(self, node: ScalarNode, path: str) -> Lifecycle | None:
@@ -178,7 +182,9 @@ class RealismReader(NodeReader):
         name = str(node.value)
         if name in self.named:
             return self.named[name]
-        if not self.named:
+        if name in self.broken:
+            return None
+        if not self.named and not self.broken:
             self.problem(
                 node,
                 path,
