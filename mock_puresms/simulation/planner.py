@@ -4,16 +4,29 @@
 builds each message's steps, next due time and scripted reply into it, so the plan is
 stored with the message. It is made before the service and the engine (which shares
 it for the active scenario), so neither needs the other to exist first.
+
+Every draw of a message (its weighted outcome, delays drawn from distributions, its
+reply's delay) comes from :class:`.MessageDraws` keyed by the scenario's seed, the
+recipient and how many messages that recipient had before: repeatable without a
+generator shared between messages. Those counts, and the replay's, start over when a
+scenario is made active and on a reset (not across a restart with ``--db``).
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable
 from typing import NamedTuple
 
 from mock_puresms.domain.sending import Draft, Plans, Steps
 from mock_puresms.domain.statuses import DeliveryStatus
 from mock_puresms.simulation.scenarios import Lifecycle, Scenario
+from mock_puresms.simulation.scenarios.distributions import MessageDraws
+
+MAX_COUNTED_RECIPIENTS = 100_000
+"""Recipients whose message counts are kept; past it every count starts over (still
+repeatable: it happens at the same message on every server), bounding the memory to
+about 10 MB."""
 
 
 class _Facts(NamedTuple):
@@ -30,8 +43,8 @@ class ScenarioPlanner:
 
     def __init__(self, scenario: Scenario) -> None:
         self._scenario = scenario
-        self._rng = scenario.new_rng()
-        self._steps_of: dict[int, tuple[Lifecycle, Steps]] = {}
+        self._steps_of: dict[int, tuple[Lifecycle, Steps | None]] = {}
+        self.reseed()
 
     @property
     def scenario(self) -> Scenario:
@@ -40,19 +53,52 @@ class ScenarioPlanner:
     def use_scenario(self, scenario: Scenario) -> None:
         """Make ``scenario`` active for messages accepted from now on."""
         self._scenario = scenario
-        self._rng = scenario.new_rng()
+        self.reseed()
 
     def reseed(self) -> None:
         """Start the active scenario's draws over (a reset)."""
-        self._rng = self._scenario.new_rng()
+        seed = self._scenario.seed
+        self._seed = random.getrandbits(64) if seed is None else seed
+        self._sent_to: dict[str, int] = {}
+        self._replayed: dict[int, int] = {}
 
-    def _steps(self, lifecycle: Lifecycle) -> Steps:
-        # One shared tuple per lifecycle object: scripts are grouped by identity.
+    def _steps(self, lifecycle: Lifecycle, draws: MessageDraws | None = None) -> Steps:
+        # One shared tuple per fixed lifecycle object: scripts are grouped by identity.
         known = self._steps_of.get(id(lifecycle))
         if known is None or known[0] is not lifecycle:
-            known = (lifecycle, tuple((step.status, step.after_ms) for step in lifecycle))
+            fixed = all(step.delay is None for step in lifecycle)
+            steps = tuple((step.status, step.after_ms) for step in lifecycle) if fixed else None
+            known = (lifecycle, steps)
             self._steps_of[id(lifecycle)] = known
-        return known[1]
+        if known[1] is not None or draws is None:
+            return known[1] or tuple((step.status, step.after_ms) for step in lifecycle)
+        return tuple(
+            (
+                step.status,
+                step.after_ms if step.delay is None else step.delay.sample(draws.random()),
+            )
+            for step in lifecycle
+        )
+
+    def _draws(self, to: str) -> MessageDraws:
+        """The draws of the next message to ``to``."""
+        sent_to = self._sent_to
+        count = sent_to.get(to, 0)
+        if count == 0 and len(sent_to) >= MAX_COUNTED_RECIPIENTS:
+            sent_to.clear()
+        sent_to[to] = count + 1
+        return MessageDraws(self._seed, to, count)
+
+    def _replayed_lifecycle(self, to: str) -> Lifecycle | None:
+        replay = self._scenario.replay
+        if replay is None:
+            return None
+        track = replay.track_of(to)
+        if track is None:
+            return None
+        count = self._replayed.get(track, 0)
+        self._replayed[track] = count + 1
+        return replay.lifecycle(track, count)
 
     def plan(self, draft: Draft) -> Plans:
         """Draw the fate of the messages a send is about to create, in request order
@@ -77,7 +123,6 @@ class ScenarioPlanner:
             else:
                 chosen = {i for i, to in enumerate(outbound.to) if to in named}
                 individual = sorted(chosen.union(draft.skipped))  # draws in request order
-        rng = self._rng
         has_replies = bool(scenario.replies)
         for index in individual:
             if index in draft.skipped:
@@ -86,14 +131,21 @@ class ScenarioPlanner:
             facts = _Facts(
                 outbound.to[index], outbound.sender[index], outbound.content[index], draft.is_test
             )
-            steps = self._steps(scenario.lifecycle_for(facts, rng))
+            draws = self._draws(facts.to)
+            lifecycle = self._replayed_lifecycle(facts.to)
+            if lifecycle is None:
+                lifecycle = scenario.lifecycle_for(facts, draws)
+            steps = self._steps(lifecycle, draws)
             plans.pending[index] = steps
             plans.next_due[index] = self._first_due(draft, steps) if steps else None
             if has_replies:
                 # What a reply rule matches never changes, so the reply is decided now.
                 rule = scenario.reply_for(facts)
                 if rule is not None:
-                    plans.reply_plan[index] = (rule.after_ms, rule.content)
+                    after_ms = rule.after_ms
+                    if rule.delay is not None:
+                        after_ms = rule.delay.sample(draws.random())
+                    plans.reply_plan[index] = (after_ms, rule.content)
         return plans
 
     @staticmethod

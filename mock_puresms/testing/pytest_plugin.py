@@ -60,7 +60,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="NAME_OR_PATH",
         help="scenario of the mock for every test: a shipped name "
-        "(default, realistic, failures, slow, replies) or a scenario file",
+        "(default, realistic, failures, slow, replies, replay) or a scenario file",
     )
     parser.addini(
         "puresms_scenario",

@@ -24,7 +24,7 @@ from mock_puresms import __version__
 from mock_puresms.api.docs import load_openapi
 from mock_puresms.simulation.scenarios import shipped_scenarios
 
-SHIPPED = ["default", "failures", "realistic", "replies", "slow"]
+SHIPPED = ["default", "failures", "realistic", "replay", "replies", "slow"]
 START_TIMEOUT = 20.0
 
 

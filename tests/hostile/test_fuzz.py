@@ -138,7 +138,12 @@ _SCENARIO = {
     ],
     "default": {"outcomes": [{"weight": 1, "lifecycle": [{"status": "Enroute", "after": "1s"}]}]},
     "replies": [{"match": {"toPrefix": "44"}, "after": "2s", "content": "Hi"}],
+    "lifecycles": {
+        "ok": [{"status": "Delivered", "after": {"lognormal": {"median": "3s", "p99": "40s"}}}]
+    },
+    "replay": {"then": "cycle", "recorded": [{"toPattern": "^44", "lifecycle": "ok"}]},
 }
+_SCENARIO["rules"].append({"match": {}, "byPrefix": {"447": {"ok": 3}, "1": "ok"}})
 
 # (method, path) -> query names, JSON body to mutate (None: no body)
 ROUTES: dict[tuple[str, str], tuple[tuple[str, ...], Any]] = {

@@ -60,7 +60,14 @@ def draw(scenario: Scenario, message: Msg) -> Lifecycle:
 def test_every_shipped_scenario_parses_and_describes_itself() -> None:
     listing = shipped_scenarios()
 
-    assert [s.name for s in listing] == ["default", "failures", "realistic", "replies", "slow"]
+    assert [s.name for s in listing] == [
+        "default",
+        "failures",
+        "realistic",
+        "replay",
+        "replies",
+        "slow",
+    ]
     for shipped in listing:
         scenario = load_scenario(shipped.name)
         assert scenario.name == shipped.name
@@ -99,7 +106,7 @@ def test_default_scenario_replies_stop_only_from_447700900006() -> None:
     assert all(scenario.reply_for(Msg(to=to)) is None for to in [*MAGIC[:6], "447123456789"])
 
 
-@pytest.mark.parametrize("name", ["failures", "realistic", "replies", "slow"])
+@pytest.mark.parametrize("name", ["failures", "realistic", "replay", "replies", "slow"])
 def test_other_shipped_scenarios_keep_the_magic_numbers(name: str) -> None:
     default, other = load_scenario("default"), load_scenario(name)
 

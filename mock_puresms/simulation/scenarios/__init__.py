@@ -10,6 +10,9 @@ and does anyone reply to it.
 - :mod:`.errors`: :class:`ScenarioError` and its problems (line, path, reason);
 - :mod:`.reader`: text -> :class:`Scenario`, on :mod:`.nodes` (YAML nodes -> checked values);
 - :mod:`.catalog`: the shipped scenarios, :func:`load_scenario` by name or path.
+- carrier realism: :mod:`.distributions` (delays drawn per message, and the per-message
+  draws), :mod:`.prefixes` (``byPrefix``: outcomes per number prefix, longest wins),
+  :mod:`.replay` (recorded lifecycles replayed in order), read by :mod:`.realism`.
 
 Decisions the contract leaves open:
 
@@ -26,6 +29,13 @@ Decisions the contract leaves open:
   text is used as written, never as a YAML number. ``content`` must be a string; an
   unquoted ``YES`` is a YAML boolean and is reported, with the advice to quote it.
 - ``load_scenario`` prefers a shipped scenario when the argument is exactly a shipped name.
+- Every draw of a message (its outcome, drawn delays, its reply's delay) comes from a
+  mix of the seed, the recipient and how many messages that recipient had before since
+  the scenario became active or the last reset: repeatable whatever the order of
+  concurrent requests. ``replay`` is consulted before the rules; a used-up recording
+  hands its messages to the rules unless ``then: cycle``. A ``byPrefix`` rule matches
+  only recipients with one of its prefixes. A ``max`` below a distribution's median, a
+  tail not above it and weights over 1e9 are mistakes.
 """
 
 from mock_puresms.simulation.scenarios.catalog import (

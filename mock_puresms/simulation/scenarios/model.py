@@ -11,17 +11,27 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from mock_puresms.domain.statuses import DeliveryStatus
+
+if TYPE_CHECKING:
+    from mock_puresms.simulation.scenarios.distributions import Delay
+    from mock_puresms.simulation.scenarios.prefixes import PrefixTable
+    from mock_puresms.simulation.scenarios.replay import Replay
 
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One status change of a lifecycle, ``after_ms`` after the previous one."""
+    """One status change of a lifecycle, ``after_ms`` after the previous one.
+
+    With a ``delay`` (a distribution), each message draws its own ``after``;
+    ``after_ms`` is then the distribution's median.
+    """
 
     status: DeliveryStatus
     after_ms: int
+    delay: Delay | None = None
 
 
 Lifecycle = tuple[Step, ...]
@@ -84,6 +94,14 @@ class Match:
         return self.is_test is None or message.is_test == self.is_test
 
 
+class Draws(Protocol):
+    """Where weighted choices get their numbers: ``random.Random`` or per-message draws."""
+
+    def random(self) -> float:
+        """A number in [0, 1)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """A lifecycle and its relative weight among a rule's outcomes."""
@@ -99,8 +117,16 @@ class Rule:
     name: str | None
     match: Match
     outcomes: tuple[Outcome, ...]
+    by_prefix: PrefixTable | None = None
+    """Outcomes per recipient prefix instead of ``outcomes``: see :mod:`.prefixes`."""
 
-    def draw(self, rng: random.Random) -> Lifecycle:
+    def applies_to(self, message: MessageFacts) -> bool:
+        """Whether the message matches, and starts with one of ``by_prefix``'s prefixes."""
+        return self.match.matches(message) and (
+            self.by_prefix is None or self.by_prefix.rule_for(message.to) is not None
+        )
+
+    def draw(self, rng: Draws) -> Lifecycle:
         """Pick the lifecycle of one message: one ``rng.random()`` call, or none for one outcome."""
         if len(self.outcomes) == 1:
             return self.outcomes[0].lifecycle
@@ -119,6 +145,8 @@ class ReplyRule:
     match: Match
     after_ms: int
     content: str
+    delay: Delay | None = None
+    """A distribution each reply draws its ``after`` from (``after_ms`` is its median)."""
 
 
 DEFAULT_LIFECYCLE: Lifecycle = (
@@ -141,6 +169,8 @@ class Scenario:
     rules: tuple[Rule, ...]
     default: Rule
     replies: tuple[ReplyRule, ...]
+    replay: Replay | None = None
+    """Recorded lifecycles consulted before the rules: see :mod:`.replay`."""
     # Rules worth trying per exact recipient, in file order: a rule that names one `to`
     # can only match that number, so magic-number rules cost one dict lookup.
     _rules_by_to: dict[str, tuple[Rule, ...]] = field(
@@ -165,26 +195,31 @@ class Scenario:
         object.__setattr__(self, "_rules_by_to", by_to)
         object.__setattr__(self, "_rules_for_others", general)
         reply_recipients = {reply.match.to for reply in self.replies}
-        if not general and None not in reply_recipients and len(self.default.outcomes) == 1:
-            object.__setattr__(self, "common_lifecycle", self.default.outcomes[0].lifecycle)
+        common = self.default.outcomes[0].lifecycle if len(self.default.outcomes) == 1 else ()
+        drawn = self.replay is not None or any(step.delay is not None for step in common)
+        if not general and None not in reply_recipients and common and not drawn:
+            object.__setattr__(self, "common_lifecycle", common)
         named = {to for to in reply_recipients if to is not None} | by_to.keys()
         object.__setattr__(self, "named_recipients", frozenset(named))
 
     def rule_for(self, message: MessageFacts) -> Rule:
         """The first rule the message matches, else the default rule."""
         for rule in self._rules_by_to.get(message.to, self._rules_for_others):
-            if rule.match.matches(message):
+            if rule.applies_to(message):
                 return rule
         return self.default
 
-    def lifecycle_for(self, message: MessageFacts, rng: random.Random) -> Lifecycle:
+    def lifecycle_for(self, message: MessageFacts, rng: Draws) -> Lifecycle:
         """The lifecycle of a newly accepted message.
 
         A rule with several outcomes draws one weighted choice with a single
         ``rng.random()`` call, so the same seed and the same sequence of messages give
         the same outcomes; a rule with one outcome leaves ``rng`` untouched.
         """
-        return self.rule_for(message).draw(rng)
+        rule = self.rule_for(message)
+        if rule.by_prefix is not None:
+            rule = rule.by_prefix.rule_for(message.to) or rule  # applies_to found one
+        return rule.draw(rng)
 
     def reply_for(self, message: MessageFacts) -> ReplyRule | None:
         """The first reply rule the message matches, if any."""

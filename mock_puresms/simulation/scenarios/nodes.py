@@ -38,6 +38,8 @@ _KINDS = {
 _DIGITS = re.compile(r"[0-9]+")
 _CONSTRUCTOR = SafeConstructor()
 _T = TypeVar("_T")
+MAX_WEIGHT = 1_000_000_000
+"""The largest weight of an outcome."""
 
 
 class Entry(NamedTuple):
@@ -221,6 +223,15 @@ class NodeReader:
             return None
         if not (math.isfinite(value) and value > 0):
             self.problem(node, path, f"must be a positive number, got {node.value}")
+            return None
+        if value > MAX_WEIGHT:
+            # Beyond it a sum of weights can round away the small ones, or overflow.
+            self.problem(
+                node,
+                path,
+                f"must be at most {MAX_WEIGHT:,}: weights are relative "
+                "(98 and 2 mean 98 % and 2 %)",
+            )
             return None
         return float(value)
 

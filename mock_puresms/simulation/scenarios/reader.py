@@ -13,9 +13,10 @@ from pathlib import PurePath
 from typing import Any
 
 import yaml
-from yaml.nodes import Node
+from yaml.nodes import Node, ScalarNode
 
 from mock_puresms.domain.statuses import DeliveryStatus
+from mock_puresms.simulation.scenarios.distributions import Delay
 from mock_puresms.simulation.scenarios.errors import ROOT, Problem, ScenarioError
 from mock_puresms.simulation.scenarios.model import (
     DEFAULT_RULE,
@@ -27,13 +28,14 @@ from mock_puresms.simulation.scenarios.model import (
     Scenario,
     Step,
 )
-from mock_puresms.simulation.scenarios.nodes import Entry, NodeReader, join, line_of, listing
+from mock_puresms.simulation.scenarios.nodes import Entry, join, line_of, listing
+from mock_puresms.simulation.scenarios.realism import RealismReader
 
 MAX_DEPTH = 32
 """Nesting allowed in a scenario file; the deepest scenario has 6 levels."""
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_TOP_KEYS = ("name", "description", "seed", "rules", "default", "replies")
-_RULE_KEYS = ("name", "match", "lifecycle", "outcomes")
+_TOP_KEYS = ("name", "description", "seed", "rules", "default", "replies", "lifecycles", "replay")
+_RULE_KEYS = ("name", "match", "lifecycle", "outcomes", "byPrefix")
 _DEFAULT_KEYS = ("lifecycle", "outcomes")
 _OUTCOME_KEYS = ("weight", "lifecycle")
 _STEP_KEYS = ("status", "after")
@@ -162,7 +164,7 @@ def _syntax_problem(error: yaml.YAMLError, text: str) -> Problem:
     return Problem(ROOT, None, f"invalid YAML: {error}")
 
 
-class _Reader(NodeReader):
+class _Reader(RealismReader):
     """Walks the composed node tree of a scenario, collecting every problem.
 
     Each method returns the parsed value, or None after recording why it could not.
@@ -179,6 +181,8 @@ class _Reader(NodeReader):
         if "description" in fields:
             description = self.text(fields["description"].value, "description") or ""
         seed = self.integer(fields["seed"].value, "seed") if "seed" in fields else None
+        if "lifecycles" in fields:  # first: the rules may name them
+            self.named_lifecycles(fields["lifecycles"].value, "lifecycles")
         rules: list[Rule | None] = []
         if "rules" in fields:
             items = self.sequence(fields["rules"].value, "rules", "a list of rules")
@@ -190,6 +194,7 @@ class _Reader(NodeReader):
         if "replies" in fields:
             items = self.sequence(fields["replies"].value, "replies", "a list of reply rules")
             replies = [self.reply(item, f"replies[{i}]") for i, item in enumerate(items)]
+        replay = self.replay(fields["replay"].value, "replay") if "replay" in fields else None
         if self.problems or default is None:
             return None
         return Scenario(
@@ -200,6 +205,7 @@ class _Reader(NodeReader):
             rules=tuple(rule for rule in rules if rule is not None),
             default=default,
             replies=tuple(reply for reply in replies if reply is not None),
+            replay=replay,
         )
 
     def rule(self, node: Node, path: str) -> Rule | None:
@@ -210,10 +216,26 @@ class _Reader(NodeReader):
         match = (
             self.match(fields["match"].value, join(path, "match")) if "match" in fields else None
         )
+        if "byPrefix" in fields:
+            return self.prefix_rule(fields, path, name, match)
         outcomes = self.outcomes_of(node, fields, path)
         if match is None or outcomes is None:
             return None
         return Rule(name=name, match=match, outcomes=outcomes)
+
+    def prefix_rule(
+        self, fields: dict[str, Entry], path: str, name: str | None, match: Match | None
+    ) -> Rule | None:
+        table = self.by_prefix(fields["byPrefix"].value, join(path, "byPrefix"))
+        others = [key for key in ("lifecycle", "outcomes") if key in fields]
+        if others:
+            self.problem(
+                fields[others[0]].key, path, "give one of 'lifecycle', 'outcomes' or 'byPrefix'"
+            )
+            return None
+        if match is None or table is None:
+            return None
+        return Rule(name=name, match=match, outcomes=(), by_prefix=table)
 
     def default(self, node: Node, path: str) -> Rule | None:
         fields = self.fields(node, path, _DEFAULT_KEYS)
@@ -272,6 +294,8 @@ class _Reader(NodeReader):
         return Outcome(weight, lifecycle)
 
     def lifecycle(self, node: Node, path: str) -> Lifecycle | None:
+        if isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:str":
+            return self.named_lifecycle(node, path)
         items = self.sequence(node, path, "a list of {status, after} steps", non_empty=True)
         steps: list[Step] = []
         ok = bool(items)
@@ -280,7 +304,7 @@ class _Reader(NodeReader):
         went_on_after_final = False
         for i, item in enumerate(items):
             step_path = f"{path}[{i}]"
-            status, after_ms = self.step(item, step_path)
+            status, after = self.step(item, step_path)
             if previous is not None and previous.is_final and not went_on_after_final:
                 self.problem(
                     item,
@@ -297,14 +321,16 @@ class _Reader(NodeReader):
                     "each step must change the status",
                 )
                 ok = False
-            if status is None or after_ms is None:
+            if status is None or after is None:
                 ok = False
             else:
-                steps.append(Step(status, after_ms))
+                steps.append(Step(status, *after))
             previous = status
         return tuple(steps) if ok else None
 
-    def step(self, node: Node, path: str) -> tuple[DeliveryStatus | None, int | None]:
+    def step(
+        self, node: Node, path: str
+    ) -> tuple[DeliveryStatus | None, tuple[int, Delay | None] | None]:
         fields = self.fields(node, path, _STEP_KEYS, required=_STEP_KEYS)
         if fields is None:
             return None, None
@@ -313,10 +339,10 @@ class _Reader(NodeReader):
             if "status" in fields
             else None
         )
-        after_ms = (
-            self.duration(fields["after"].value, join(path, "after")) if "after" in fields else None
+        after = (
+            self.delay(fields["after"].value, join(path, "after")) if "after" in fields else None
         )
-        return status, after_ms
+        return status, after
 
     def reply(self, node: Node, path: str) -> ReplyRule | None:
         fields = self.fields(node, path, _REPLY_KEYS, required=_REPLY_KEYS)
@@ -325,15 +351,15 @@ class _Reader(NodeReader):
         match = (
             self.match(fields["match"].value, join(path, "match")) if "match" in fields else None
         )
-        after_ms = (
-            self.duration(fields["after"].value, join(path, "after")) if "after" in fields else None
+        after = (
+            self.delay(fields["after"].value, join(path, "after")) if "after" in fields else None
         )
         content = None
         if "content" in fields:
             content = self.text(fields["content"].value, join(path, "content"), non_empty=True)
-        if match is None or after_ms is None or content is None:
+        if match is None or after is None or content is None:
             return None
-        return ReplyRule(match=match, after_ms=after_ms, content=content)
+        return ReplyRule(match=match, after_ms=after[0], content=content, delay=after[1])
 
     def match(self, node: Node, path: str) -> Match | None:
         fields = self.fields(node, path, _MATCH_KEYS)
