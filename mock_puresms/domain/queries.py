@@ -24,6 +24,9 @@ class Page(Generic[T]):
     page: int
     page_size: int
     total_count: int
+    # A search that looked at its limit of candidates (the inbox's text search) before
+    # filling the page: older matches may exist beyond what it looked at.
+    partial: bool = False
 
 
 def paginate(matches: Iterable[T], page: int, page_size: int, *, count: bool = True) -> Page[T]:

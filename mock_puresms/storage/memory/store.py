@@ -77,8 +77,9 @@ class MemoryStore:
     async def save_messages(
         self, messages: Sequence[Message], *, status_changed: bool = True
     ) -> None:
-        # Live objects were changed in place: nothing to write.
-        return None
+        # Live objects were changed in place: nothing to write, only counts to move.
+        if status_changed:
+            self._messages.status_changed(messages)
 
     async def get_message(self, reference: str) -> Message | None:
         return self._messages.get(reference)
@@ -87,12 +88,14 @@ class MemoryStore:
         page = self._messages.indexed_page(query)
         if page is not None:
             return page
-        # A filter no index answers walks the account: in chunks, so that a list of a
-        # million messages does not hold every other request up for its whole walk.
+        # A filter no index answers walks its candidates (a batch's, a recipient's, or
+        # at most TEXT_SCAN_LIMIT for a text search): in chunks, so that a long walk does
+        # not hold every other request up.
         start = (query.page - 1) * query.page_size
         items: list[Message] = []
         total = 0
-        for message in self._messages.scan(query):
+        cut: list[bool] = []
+        for message in self._messages.scan(query, cut):
             if message is None:
                 await asyncio.sleep(0)
                 continue
@@ -101,7 +104,7 @@ class MemoryStore:
             total += 1
             if not query.count and total > start + query.page_size:
                 break  # one past the page tells there is more (the inbox counts no further)
-        return Page(items=items, page=query.page, page_size=query.page_size, total_count=total)
+        return Page(items, query.page, query.page_size, total_count=total, partial=bool(cut))
 
     async def batch_messages(self, account_id: str, batch_reference: str) -> list[Message]:
         return self._messages.batch(account_id, batch_reference)
