@@ -4,11 +4,12 @@ the ledger's (``ledger.py``)."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from itertools import chain, islice
-from operator import attrgetter
+from operator import attrgetter, le
 
 from mock_puresms.domain.messages import BatchSummary, Message
 from mock_puresms.domain.queries import MessageQuery, Page, paginate
@@ -21,6 +22,7 @@ _BATCH_REFERENCE = attrgetter("batch_reference")
 _CLIENT_REFERENCE = attrgetter("client_reference")
 _TO = attrgetter("to")
 _CONTENT = attrgetter("content")
+_CREATED_AT = attrgetter("created_at")
 SCAN_CHUNK = 10_000
 """Candidates a filtered scan looks at between pauses (about 15 ms of a busy core)."""
 TEXT_SCAN_LIMIT = 200_000
@@ -38,6 +40,7 @@ class _AccountMessages:
         "by_to",
         "by_to_covers",
         "messages",
+        "ordered",
     )
 
     def __init__(self) -> None:
@@ -48,6 +51,18 @@ class _AccountMessages:
         # other indexes together, and most runs never ask by recipient.
         self.by_to = MessageIndex()
         self.by_to_covers = 0  # how many of ``messages`` by_to holds, oldest first
+        # Whether ``messages`` is in order of creation time too (a clock resumed earlier
+        # by --db, or a wall clock set back, can break it): reports then bisect by time.
+        self.ordered = True
+
+    def append(self, messages: Sequence[Message]) -> None:
+        times = list(map(_CREATED_AT, messages))
+        if self.ordered and (
+            (self.messages and times[0] < self.messages[-1].created_at)
+            or not all(map(le, times, islice(times, 1, None)))
+        ):
+            self.ordered = False
+        self.messages.extend(messages)
 
     def keep(self, kept: dict[str, Message]) -> None:
         """Drop every message not in ``kept`` and rebuild the indexes (retention)."""
@@ -60,11 +75,18 @@ class _AccountMessages:
 
     def recipient_index(self) -> MessageIndex:
         """Messages by recipient, brought up to date with the messages added since."""
-        fresh = self.messages[self.by_to_covers :]
+        while self.index_recipients(len(self.messages)):
+            pass
+        return self.by_to
+
+    def index_recipients(self, most: int) -> bool:
+        """Bring the recipient index up to date by ``most`` messages at most; whether
+        messages are still left out of it."""
+        fresh = self.messages[self.by_to_covers : self.by_to_covers + most]
         if fresh:
             self.by_to.add_all(list(map(_TO, fresh)), fresh)
-            self.by_to_covers = len(self.messages)
-        return self.by_to
+            self.by_to_covers += len(fresh)
+        return self.by_to_covers < len(self.messages)
 
 
 def _slice(indexed: Sequence[Message], query: MessageQuery) -> Page[Message]:
@@ -136,7 +158,7 @@ class MessageTable:
             self._messages[message.reference] = message
             data.by_batch.add(message.batch_reference, message)
             data.by_client_reference.add(message.client_reference, message)
-            data.messages.append(message)
+            data.append(messages)
             return
         # C-level passes over the columns: this runs for every message of a bulk send.
         self._messages.update(zip(map(_REFERENCE, messages), messages, strict=True))
@@ -152,7 +174,7 @@ class MessageTable:
         if client_references.count(None) < len(client_references):
             for reference, message in zip(client_references, messages, strict=True):
                 data.by_client_reference.add(reference, message)
-        data.messages.extend(messages)
+        data.append(messages)
 
     def status_changed(self, messages: Sequence[Message]) -> None:
         """Recount messages whose status has just changed (each by one history entry).
@@ -161,6 +183,22 @@ class MessageTable:
         ``save_messages(..., status_changed=True)`` ends here.
         """
         self._ledger.moved(messages)
+
+    def index_recipients(self, account_id: str | None, most: int) -> bool:
+        """Add at most ``most`` messages of the account (or of one account with some left,
+        when ``None``) to its recipient index; whether any account has some left then.
+
+        The index is built on first use, and a million messages take seconds: a caller on
+        the event loop builds it a chunk at a time (``MemoryStore``)."""
+        if account_id is not None:
+            data = self._accounts.get(account_id)
+            accounts = [data] if data is not None else []
+        else:
+            accounts = list(self._accounts.values())
+        behind = [data for data in accounts if data.by_to_covers < len(data.messages)]
+        if not behind:
+            return False
+        return behind[0].index_recipients(most) or len(behind) > 1
 
     def get(self, reference: str) -> Message | None:
         return self._messages.get(reference)
@@ -289,12 +327,15 @@ class MessageTable:
     def created(self, account_id: str, start: int, end: int) -> list[Message]:
         """The account's messages created in ``[start, end)``, oldest first.
 
-        One pass over the account's messages, without awaiting: a report over 100,000
-        messages holds the event loop for milliseconds.
+        Found by bisection when the messages are in time order (as they are unless the
+        clock went back), so a report's time grows with its days, not with the account.
         """
         data = self._accounts.get(account_id)
         if data is None:
             return []
+        if data.ordered:
+            first = bisect_left(data.messages, start, key=_CREATED_AT)
+            return data.messages[first : bisect_left(data.messages, end, first, key=_CREATED_AT)]
         return [m for m in data.messages if start <= m.created_at < end]
 
     def latest(self, account_id: str, to: str, sender: str) -> Message | None:

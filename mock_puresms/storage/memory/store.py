@@ -22,6 +22,9 @@ from mock_puresms.storage.memory.contacts import AddressBooks
 from mock_puresms.storage.memory.messages import MessageTable
 from mock_puresms.storage.memory.replies import ReplyTable
 
+RECIPIENT_CHUNK = 16_384
+"""Messages added to a recipient index between pauses (about 30 ms of a busy core)."""
+
 
 class MemoryStore:
     """Keeps everything in process memory: accounts, messages, replies, address books
@@ -84,7 +87,15 @@ class MemoryStore:
     async def get_message(self, reference: str) -> Message | None:
         return self._messages.get(reference)
 
+    async def _recipients_indexed(self, account_id: str | None) -> None:
+        # The recipient index is built on first use: a chunk at a time, so that the first
+        # list by recipient of a million messages does not stall every other request.
+        while self._messages.index_recipients(account_id, RECIPIENT_CHUNK):  # noqa: ASYNC110
+            await asyncio.sleep(0)  # a turn for the other requests, not a wait for an event
+
     async def query_messages(self, query: MessageQuery) -> Page[Message]:
+        if query.to is not None:
+            await self._recipients_indexed(query.account_id)
         page = self._messages.indexed_page(query)
         if page is not None:
             return page
@@ -116,9 +127,11 @@ class MemoryStore:
         return self._messages.created(account_id, start, end)
 
     async def latest_message(self, account_id: str, to: str, sender: str) -> Message | None:
+        await self._recipients_indexed(account_id)
         return self._messages.latest(account_id, to, sender)
 
     async def latest_sender_account(self, to: str, sender: str) -> str | None:
+        await self._recipients_indexed(None)
         return self._messages.latest_sender_account(to, sender)
 
     # ---- replies ----------------------------------------------------------------

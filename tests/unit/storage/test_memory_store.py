@@ -152,3 +152,20 @@ def test_a_filtered_scan_of_a_large_batch_lets_other_work_run_between_chunks() -
         assert during >= 3
 
     asyncio.run(main())
+
+
+def test_messages_created_in_a_range_are_found_in_and_out_of_time_order() -> None:
+    # In time order they are found by bisection; a clock that went back (a --db resumed
+    # earlier) leaves them out of order, and the range must still be exact.
+    async def main() -> None:
+        store = MemoryStore()
+        times = {"A": 10, "B": 20, "C": 20, "D": 30}
+        await store.add_messages([message(r, created_at=t) for r, t in times.items()])
+        found = await store.messages_created("acc", 20, 30)
+        assert [m.reference for m in found] == ["B", "C"]
+        await store.add_messages([message("E", created_at=15)])
+        found = await store.messages_created("acc", 11, 21)
+        assert [m.reference for m in found] == ["B", "C", "E"]
+        assert await store.messages_created("nobody", 0, 99) == []
+
+    asyncio.run(main())
