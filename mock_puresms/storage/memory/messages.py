@@ -12,7 +12,7 @@ from itertools import chain, islice
 from operator import attrgetter, le
 
 from mock_puresms.domain.messages import BatchSummary, Message
-from mock_puresms.domain.queries import MessageQuery, Page, paginate
+from mock_puresms.domain.queries import TEXT_SCAN_LIMIT, MessageQuery, Page, paginate
 from mock_puresms.domain.statuses import FINAL_STATUSES, DeliveryStatus
 from mock_puresms.storage.memory.index import MessageIndex
 from mock_puresms.storage.memory.ledger import ALL, Ledger, kinds_of
@@ -25,10 +25,6 @@ _CONTENT = attrgetter("content")
 _CREATED_AT = attrgetter("created_at")
 SCAN_CHUNK = 10_000
 """Candidates a filtered scan looks at between pauses (about 15 ms of a busy core)."""
-TEXT_SCAN_LIMIT = 200_000
-"""Candidates a text search (the inbox's ``q``) looks at, newest first, at most: no index
-answers a substring, and a search for a rare word must not walk a million messages. A
-page it cuts short is marked ``partial``."""
 
 
 class _AccountMessages:
