@@ -30,6 +30,9 @@ BLOCK_SIZE = 128
 most (a few ms); 1,000,000 messages make 7,813 blocks, which ``accumulate`` adds in
 well under a millisecond per kind."""
 
+EMPTY_BLOCKS_KEPT = 64
+"""Oldest blocks left empty (by retention) before they are dropped and the rest renumbered."""
+
 KINDS = 40  # 10 statuses x test or not x v1 or connect
 ALL = KINDS  # the count of every kind at once: an unfiltered list adds one array
 
@@ -70,29 +73,47 @@ class Block:
 
 
 class _Scope:
-    """The counts of one account (or of every account): per kind, per block and in all."""
+    """The counts of one account (or of every account): per kind, per block and in all.
 
-    __slots__ = ("blocks", "totals")
+    The block counts start at the scope's first block (``first``): an account that sent
+    its few messages late in a long run holds no counts for the blocks before them. They
+    are 16-bit (a block holds at most ``BLOCK_SIZE``), so 1,000,000 messages cost each
+    scope 16 KB per kind it has.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("blocks", "first", "totals")
+
+    def __init__(self, first: int) -> None:
+        self.first = first
         self.totals = [0] * (KINDS + 1)
         self.blocks: dict[int, array[int]] = {}
 
     def add(self, kind_: int, block: int, count: int) -> None:
         counts = self.blocks.get(kind_)
         if counts is None:
-            counts = self.blocks[kind_] = array("l")
-        if len(counts) <= block:
-            counts.extend(repeat(0, block + 1 - len(counts)))
-        counts[block] += count
+            counts = self.blocks[kind_] = array("h")
+        at = block - self.first
+        if len(counts) <= at:
+            counts.extend(repeat(0, at + 1 - len(counts)))
+        counts[at] += count
         self.totals[kind_] += count
 
     def per_block(self, kinds: Sequence[int]) -> Sequence[int]:
-        """How many messages of ``kinds`` each block holds (shorter: the rest hold none)."""
+        """How many messages of ``kinds`` each block from ``first`` on holds (shorter:
+        the blocks after the end hold none)."""
         present = [self.blocks[k] for k in kinds if k in self.blocks]
         if len(present) == 1:
             return present[0]
         return list(map(sum, zip_longest(*present, fillvalue=0)))
+
+    def drop_blocks(self, count: int) -> None:
+        """Forget the first ``count`` blocks of the ledger (all empty): indexes shift."""
+        if self.first >= count:
+            self.first -= count
+            return
+        for counts in self.blocks.values():
+            del counts[: count - self.first]
+        self.first = 0
 
 
 class Ledger:
@@ -100,7 +121,7 @@ class Ledger:
 
     def __init__(self) -> None:
         self._blocks: list[Block] = []
-        self._scopes: dict[str | None, _Scope] = {None: _Scope()}
+        self._scopes: dict[str | None, _Scope] = {None: _Scope(0)}
 
     # ---- keeping the counts ---------------------------------------------------------
 
@@ -136,7 +157,7 @@ class Ledger:
     def _scope(self, account_id: str) -> _Scope:
         scope = self._scopes.get(account_id)
         if scope is None:
-            scope = self._scopes[account_id] = _Scope()
+            scope = self._scopes[account_id] = _Scope(max(len(self._blocks) - 1, 0))
         return scope
 
     def moved(self, messages: Sequence[Message]) -> None:
@@ -174,6 +195,25 @@ class Ledger:
             block.items = [m for m in block.items if id(m) not in doomed]
             for message in gone:
                 message.store_handle = None
+        self._compact()
+
+    def _compact(self) -> None:
+        """Forget the scopes of accounts left without messages and, once retention has
+        emptied enough of the oldest blocks, those blocks: a long run with
+        ``--max-messages`` keeps as many blocks as it keeps messages."""
+        for account_id in [a for a, s in self._scopes.items() if a and not s.totals[ALL]]:
+            del self._scopes[account_id]
+        everyone = self._scopes[None].blocks.get(ALL)
+        if everyone is None:
+            return
+        empty = next((i for i, count in enumerate(everyone) if count), len(everyone))
+        if empty < EMPTY_BLOCKS_KEPT:
+            return
+        del self._blocks[:empty]
+        for block in self._blocks:
+            block.index -= empty
+        for scope in self._scopes.values():
+            scope.drop_blocks(empty)
 
     # ---- reading --------------------------------------------------------------------
 
@@ -188,19 +228,21 @@ class Ledger:
         if scope is None:
             return iter(())
         counts = scope.per_block(kinds)
+        first = scope.first
         # How many matches the blocks from the newest down to each one hold.
         running = list(accumulate(reversed(counts)))
         if not running or running[-1] <= skip:
             return iter(())
-        first = bisect_right(running, skip)  # blocks from the newest that hold the skipped
-        skip -= running[first - 1] if first else 0
-        start = len(counts) - 1 - first
+        past = bisect_right(running, skip)  # blocks from the newest that hold the skipped
+        skip -= running[past - 1] if past else 0
+        start = len(counts) - 1 - past
         matches = _matcher(account_id, kinds)
-        return self._walk(counts, start, skip, matches)
+        return self._walk(counts, first, start, skip, matches)
 
     def _walk(
         self,
         counts: Sequence[int],
+        first: int,
         start: int,
         skip: int,
         matches: Callable[[Message], bool],
@@ -209,7 +251,7 @@ class Ledger:
         for index in range(start, -1, -1):
             if not counts[index]:
                 continue
-            items = blocks[index].items
+            items = blocks[first + index].items
             if counts[index] == len(items):  # every message of the block matches
                 found = items[::-1]
             else:

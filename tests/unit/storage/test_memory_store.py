@@ -11,6 +11,7 @@ from mock_puresms.domain.ports import Recovered
 from mock_puresms.domain.queries import MessageQuery
 from mock_puresms.domain.statuses import DeliveryStatus
 from mock_puresms.storage.memory import MemoryStore
+from mock_puresms.storage.memory.ledger import BLOCK_SIZE
 from mock_puresms.storage.memory.messages import SCAN_CHUNK
 
 
@@ -167,5 +168,32 @@ def test_messages_created_in_a_range_are_found_in_and_out_of_time_order() -> Non
         found = await store.messages_created("acc", 11, 21)
         assert [m.reference for m in found] == ["B", "C", "E"]
         assert await store.messages_created("nobody", 0, 99) == []
+
+    asyncio.run(main())
+
+
+def test_retention_lets_the_status_counts_shrink_with_the_messages() -> None:
+    # A long run with --max-messages must not keep a block of counts per 128 messages it
+    # ever held: emptied oldest blocks are dropped, and the lists stay right.
+    async def main() -> None:
+        store = MemoryStore()
+        sent = [message(f"M{i}", created_at=i) for i in range(100 * BLOCK_SIZE)]
+        await store.add_messages(sent)
+        await store.add_messages([message("other", account_id="gone")])
+        for one in sent:
+            one.change_status(DeliveryStatus.DELIVERED, 10**6)
+        await store.save_messages(sent)
+        await store.reset("gone")
+        assert await store.prune(None, 300) == len(sent) - 300
+        ledger = store._messages._ledger
+        assert len(ledger._blocks) <= 4 and set(ledger._scopes) == {None, "acc"}
+        page = await store.query_messages(
+            MessageQuery("acc", status=DeliveryStatus.DELIVERED, page=2, page_size=200)
+        )
+        assert page.total_count == 300
+        assert [m.reference for m in page.items] == [f"M{i}" for i in range(12599, 12499, -1)]
+        await store.add_messages([message("new")])
+        accepted = await store.query_messages(MessageQuery(None, status=DeliveryStatus.ACCEPTED))
+        assert [m.reference for m in accepted.items] == ["new"]
 
     asyncio.run(main())
