@@ -109,6 +109,7 @@ def main() -> int:
     sizes = [int(size) for size in args.sizes.split(",")]
     port = free_port()
     medians: dict[str, list[float]] = {name: [] for name in LISTS}
+    stalls: dict[str, list[float]] = {name: [] for name in LISTS}
     slowest = (0.0, "")
     with (
         serve(mock_command(port, "--clock", "virtual"), port, "/_mock/health") as server,
@@ -136,7 +137,11 @@ def main() -> int:
             row = []
             probe.running.set()  # only while lists run: a 15k bulk send holds the loop
             for name, path in LISTS.items():
+                before = probe.longest
+                probe.longest = 0.0
                 median, worst, _total = timed(client, path(size), args.repeat)
+                stalls[name].append(probe.longest)
+                probe.longest = max(before, probe.longest)
                 medians[name].append(median)
                 slowest = max(slowest, (worst, f"{name} at {size:,}"))
                 row.append(f"{median:>14.2f} ms")
@@ -147,6 +152,8 @@ def main() -> int:
     print(f"{'ratio':>9} {ratios}   (time at {sizes[-1]:,} / time at {sizes[0]:,})")
     print(f"slowest single list request: {slowest[0]:.1f} ms ({slowest[1]})")
     print(f"longest wait of a health probe while lists ran: {probe.longest:.1f} ms")
+    longest = " ".join(f"{max(values):>14.1f} ms" for values in stalls.values())
+    print(f"{'probe max':>9} {longest}")
     probe.stopped.set()
     return 0
 
