@@ -6,7 +6,7 @@ import os
 import random
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from mock_puresms.domain.statuses import FINAL_STATUSES, DeliveryStatus
@@ -137,6 +137,10 @@ class Message:
     # A Deleted message was cancelled by its sender (the current API shows it as
     # Cancelled) rather than deleted through the control surface (Deleted).
     cancelled: bool = False
+    # Opaque to the domain: where the store that holds the message keeps it (the memory
+    # store's block of its status counts), so a status change is counted in O(1). Not a
+    # constructor argument, so copies and rebuilt messages start without one.
+    store_handle: object = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def updated_at(self) -> int:

@@ -49,7 +49,10 @@ class MessageStore(Protocol):
         """Persist the current state of messages changed since they were stored.
 
         With ``status_changed`` each message's last history entry is a new status
-        change (a receipt is owed for it); otherwise only its plan changed.
+        change (a receipt is owed for it), and the entry before it the status the store
+        last saw: a store that keeps counts by status (for lists whose time must not grow
+        with the account) moves each message's count from that status to the new one, so
+        every status change is saved, once. Otherwise only the plan changed.
         """
         ...
 

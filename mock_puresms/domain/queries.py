@@ -15,6 +15,11 @@ from mock_puresms.domain.statuses import DeliveryStatus
 
 T = TypeVar("T")
 
+TEXT_SCAN_LIMIT = 200_000
+"""Messages a text search (``MessageQuery.text``, the inbox's ``q``) looks at, newest
+first, at most: no index answers a substring, and a search for a rare word must not walk
+a million messages. A page it cuts short says so (``Page.partial``)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
@@ -24,6 +29,9 @@ class Page(Generic[T]):
     page: int
     page_size: int
     total_count: int
+    # A search that looked at its limit of candidates (the inbox's text search) before
+    # filling the page: older matches may exist beyond what it looked at.
+    partial: bool = False
 
 
 def paginate(matches: Iterable[T], page: int, page_size: int, *, count: bool = True) -> Page[T]:

@@ -16,7 +16,7 @@ from starlette.templating import Jinja2Templates
 from mock_puresms.core import Mock, shipped_scenario_names
 from mock_puresms.domain.endpoints import INBOUND_EVENT, RECEIPT_EVENT
 from mock_puresms.domain.messages import CONNECT, V1
-from mock_puresms.domain.queries import MessageQuery, ReplyQuery, paginate
+from mock_puresms.domain.queries import TEXT_SCAN_LIMIT, MessageQuery, ReplyQuery, paginate
 from mock_puresms.domain.statuses import DeliveryStatus
 from mock_puresms.domain.timestamps import format_ms
 from mock_puresms.inbox import present
@@ -115,6 +115,8 @@ async def messages_page(request: Request) -> Response:
             "live_filters": live_filters,
             "page": page_number,
             "has_next": page.total_count > page_number * PAGE_SIZE,
+            "partial": page.partial,
+            "text_scan_limit": TEXT_SCAN_LIMIT,
             "page_size": PAGE_SIZE,
             "apis": (V1, CONNECT),
         },
@@ -170,6 +172,8 @@ async def webhooks_page(request: Request) -> Response:
             "page": page_number,
             "total": page.total_count,
             "has_next": page.total_count > page_number * PAGE_SIZE,
+            "partial": page.partial,
+            "text_scan_limit": TEXT_SCAN_LIMIT,
         },
     )
 

@@ -1,24 +1,28 @@
 """Outbound messages in memory: by reference, and per account in creation order with
-the indexes the message lists filter on."""
+the indexes the message lists filter on; the counts by status, test flag and API are
+the ledger's (``ledger.py``)."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from itertools import islice
-from operator import attrgetter
+from dataclasses import replace
+from itertools import chain, islice
+from operator import attrgetter, le
 
 from mock_puresms.domain.messages import BatchSummary, Message
-from mock_puresms.domain.queries import MessageQuery, Page, paginate
+from mock_puresms.domain.queries import TEXT_SCAN_LIMIT, MessageQuery, Page, paginate
 from mock_puresms.domain.statuses import FINAL_STATUSES, DeliveryStatus
 from mock_puresms.storage.memory.index import MessageIndex
+from mock_puresms.storage.memory.ledger import ALL, Ledger, kinds_of
 
 _REFERENCE = attrgetter("reference")
 _BATCH_REFERENCE = attrgetter("batch_reference")
 _CLIENT_REFERENCE = attrgetter("client_reference")
 _TO = attrgetter("to")
-_API = attrgetter("api")
 _CONTENT = attrgetter("content")
+_CREATED_AT = attrgetter("created_at")
 SCAN_CHUNK = 10_000
 """Candidates a filtered scan looks at between pauses (about 15 ms of a busy core)."""
 
@@ -27,42 +31,75 @@ class _AccountMessages:
     """One account's messages, oldest first, and its indexes."""
 
     __slots__ = (
-        "by_api",
         "by_batch",
         "by_client_reference",
         "by_to",
         "by_to_covers",
         "messages",
+        "ordered",
     )
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
         self.by_batch = MessageIndex()
         self.by_client_reference = MessageIndex()
-        self.by_api = MessageIndex()
         # Filled on first use: an index by recipient costs a bulk send more than its
         # other indexes together, and most runs never ask by recipient.
         self.by_to = MessageIndex()
         self.by_to_covers = 0  # how many of ``messages`` by_to holds, oldest first
+        # Whether ``messages`` is in order of creation time too (a clock resumed earlier
+        # by --db, or a wall clock set back, can break it): reports then bisect by time.
+        self.ordered = True
+
+    def append(self, messages: Sequence[Message]) -> None:
+        times = list(map(_CREATED_AT, messages))
+        if self.ordered and (
+            (self.messages and times[0] < self.messages[-1].created_at)
+            or not all(map(le, times, islice(times, 1, None)))
+        ):
+            self.ordered = False
+        self.messages.extend(messages)
 
     def keep(self, kept: dict[str, Message]) -> None:
         """Drop every message not in ``kept`` and rebuild the indexes (retention)."""
         self.messages = [m for m in self.messages if m.reference in kept]
         self.by_batch, self.by_client_reference = MessageIndex(), MessageIndex()
         self.by_to, self.by_to_covers = MessageIndex(), 0
-        self.by_api = MessageIndex()
         for message in self.messages:
             self.by_batch.add(message.batch_reference, message)
             self.by_client_reference.add(message.client_reference, message)
-            self.by_api.add(message.api, message)
 
     def recipient_index(self) -> MessageIndex:
         """Messages by recipient, brought up to date with the messages added since."""
-        fresh = self.messages[self.by_to_covers :]
+        while self.index_recipients(len(self.messages)):
+            pass
+        return self.by_to
+
+    def index_recipients(self, most: int) -> bool:
+        """Bring the recipient index up to date by ``most`` messages at most; whether
+        messages are still left out of it."""
+        fresh = self.messages[self.by_to_covers : self.by_to_covers + most]
         if fresh:
             self.by_to.add_all(list(map(_TO, fresh)), fresh)
-            self.by_to_covers = len(self.messages)
-        return self.by_to
+            self.by_to_covers += len(fresh)
+        return self.by_to_covers < len(self.messages)
+
+
+def _slice(indexed: Sequence[Message], query: MessageQuery) -> Page[Message]:
+    """A page of an oldest-first list that holds exactly the matches."""
+    # A slice from the end: the time of a page does not grow with the list.
+    total = len(indexed)
+    end = max(total - (query.page - 1) * query.page_size, 0)
+    start = max(end - query.page_size, 0)
+    items = list(indexed[start:end])[::-1]
+    return Page(items=items, page=query.page, page_size=query.page_size, total_count=total)
+
+
+def _capped(candidates: Iterator[Message], cut: list[bool] | None) -> Iterator[Message]:
+    """The first ``TEXT_SCAN_LIMIT`` candidates; ``True`` goes to ``cut`` if there were more."""
+    yield from islice(candidates, TEXT_SCAN_LIMIT)
+    if next(candidates, None) is not None and cut is not None:
+        cut.append(True)
 
 
 def _containing(messages: Iterator[Message], text: str) -> Iterator[Message]:
@@ -99,9 +136,9 @@ class MessageTable:
     def __init__(self) -> None:
         self._messages: dict[str, Message] = {}
         self._accounts: dict[str, _AccountMessages] = {}
-        # Every account's messages by API, oldest first: the inbox's API filter finds
-        # its first page without passing over the other API's messages.
-        self._by_api = MessageIndex()
+        # Counts by status, test flag and API per block of the creation order: the lists
+        # filtered on those (and the cross-account ones) are answered from it.
+        self._ledger = Ledger()
 
     def add(self, messages: Sequence[Message]) -> None:
         """Add the new messages of one send (one account)."""
@@ -111,14 +148,13 @@ class MessageTable:
         data = self._accounts.get(account_id)
         if data is None:
             data = self._accounts[account_id] = _AccountMessages()
+        self._ledger.add(messages)
         if len(messages) == 1:  # a single send: plain adds cost less than the passes below
             [message] = messages
             self._messages[message.reference] = message
             data.by_batch.add(message.batch_reference, message)
             data.by_client_reference.add(message.client_reference, message)
-            data.by_api.add(message.api, message)
-            self._by_api.add(message.api, message)
-            data.messages.append(message)
+            data.append(messages)
             return
         # C-level passes over the columns: this runs for every message of a bulk send.
         self._messages.update(zip(map(_REFERENCE, messages), messages, strict=True))
@@ -134,53 +170,50 @@ class MessageTable:
         if client_references.count(None) < len(client_references):
             for reference, message in zip(client_references, messages, strict=True):
                 data.by_client_reference.add(reference, message)
-        apis = set(map(_API, messages))
-        if len(apis) == 1:  # one send comes through one API
-            (api,) = apis
-            data.by_api.extend(api, messages)
-            self._by_api.extend(api, messages)
+        data.append(messages)
+
+    def status_changed(self, messages: Sequence[Message]) -> None:
+        """Recount messages whose status has just changed (each by one history entry).
+
+        The one place the indexes learn of a status change: every store's
+        ``save_messages(..., status_changed=True)`` ends here.
+        """
+        self._ledger.moved(messages)
+
+    def index_recipients(self, account_id: str | None, most: int) -> bool:
+        """Add at most ``most`` messages of the account (or of one account with some left,
+        when ``None``) to its recipient index; whether any account has some left then.
+
+        The index is built on first use, and a million messages take seconds: a caller on
+        the event loop builds it a chunk at a time (``MemoryStore``)."""
+        if account_id is not None:
+            data = self._accounts.get(account_id)
+            accounts = [data] if data is not None else []
         else:
-            for message in messages:
-                data.by_api.add(message.api, message)
-                self._by_api.add(message.api, message)
-        data.messages.extend(messages)
+            accounts = list(self._accounts.values())
+        behind = [data for data in accounts if data.by_to_covers < len(data.messages)]
+        if not behind:
+            return False
+        return behind[0].index_recipients(most) or len(behind) > 1
 
     def get(self, reference: str) -> Message | None:
         return self._messages.get(reference)
 
-    def _candidates(self, query: MessageQuery) -> Iterator[Message]:
-        """The smallest newest-first sequence that can hold every match."""
+    def _key_list(self, query: MessageQuery) -> Sequence[Message] | None:
+        """The index list of the query's batch, client reference or recipient (oldest
+        first), or ``None`` when it names none of them."""
         if query.account_id is None:
-            if query.api is not None:
-                return reversed(self._by_api.get(query.api))
-            return reversed(self._messages.values())
-        data = self._accounts.get(query.account_id)
-        if data is None:
-            return iter(())
-        if query.batch_reference is not None:
-            return reversed(data.by_batch.get(query.batch_reference))
-        if query.client_reference is not None:
-            return reversed(data.by_client_reference.get(query.client_reference))
-        if query.to is not None:
-            return reversed(data.recipient_index().get(query.to))
-        if query.api is not None:
-            return reversed(data.by_api.get(query.api))
-        return reversed(data.messages)
-
-    def _indexed(self, query: MessageQuery) -> Sequence[Message] | None:
-        """Every match, oldest first, when one account's list or one of its indexes holds
-        exactly the matches (no other filter); ``None`` when they must be checked."""
-        if (
-            query.account_id is None
-            or query.status is not None
-            or query.is_test is not None
-            or query.api is not None
-            or query.text is not None
-        ):
-            return None
-        keys = (query.batch_reference, query.client_reference, query.to)
-        if sum(key is not None for key in keys) > 1:
-            return None
+            if not self._by_key(query):
+                return None
+            # Across accounts: each account's list, merged in the order of creation.
+            lists = [
+                found
+                for account_id in self._accounts
+                if (found := self._key_list(replace(query, account_id=account_id)))
+            ]
+            if len(lists) <= 1:
+                return lists[0] if lists else []
+            return sorted(chain.from_iterable(lists), key=self._ledger.position)
         data = self._accounts.get(query.account_id)
         if data is None:
             return []
@@ -190,23 +223,49 @@ class MessageTable:
             return data.by_client_reference.get(query.client_reference)
         if query.to is not None:
             return data.recipient_index().get(query.to)
-        return data.messages
+        return None
+
+    def _by_key(self, query: MessageQuery) -> bool:
+        return (
+            query.batch_reference is not None
+            or query.client_reference is not None
+            or query.to is not None
+        )
 
     def indexed_page(self, query: MessageQuery) -> Page[Message] | None:
-        """The page at once when a list or an index holds exactly the matches, else None."""
-        indexed = self._indexed(query)
-        if indexed is None:
+        """The page at once, in time independent of the account's size, when no filter
+        must be checked message by message; ``None`` when one must (see ``scan``)."""
+        if query.text is not None:
             return None
-        # A slice from the end: the time of a page does not grow with the account.
-        total = len(indexed)
-        end = max(total - (query.page - 1) * query.page_size, 0)
-        start = max(end - query.page_size, 0)
-        items = list(indexed[start:end])[::-1]
-        return Page(items=items, page=query.page, page_size=query.page_size, total_count=total)
+        start = (query.page - 1) * query.page_size
+        keys = sum(
+            key is not None for key in (query.batch_reference, query.client_reference, query.to)
+        )
+        kinds = kinds_of(query)
+        if keys == 0:
+            if query.account_id is not None and kinds == [ALL]:
+                data = self._accounts.get(query.account_id)
+                return _slice(data.messages if data is not None else [], query)
+            # Status, test flag and API (of one account or all): from the ledger.
+            total = self._ledger.total(query.account_id, kinds)
+            newest = self._ledger.newest(query.account_id, kinds, start)
+            items = list(islice(newest, query.page_size))
+            return Page(items, query.page, query.page_size, total_count=total)
+        if keys == 1 and kinds == [ALL]:
+            indexed = self._key_list(query)
+            if indexed is not None:
+                return _slice(indexed, query)
+        return None
 
-    def scan(self, query: MessageQuery) -> Iterator[Message | None]:
+    def scan(self, query: MessageQuery, cut: list[bool] | None = None) -> Iterator[Message | None]:
         """The matches newest first, with a ``None`` after every ``SCAN_CHUNK`` candidates
-        looked at: where a caller on the event loop lets other requests run."""
+        looked at: where a caller on the event loop lets other requests run.
+
+        Only two kinds of list come here: a batch, client reference or recipient with a
+        further filter (the candidates are that key's messages, not the account's), and
+        a text search, which looks at ``TEXT_SCAN_LIMIT`` candidates at most (and then
+        appends ``True`` to ``cut``, when given).
+        """
         checks: list[Callable[[Message], bool]] = []
         if query.batch_reference is not None:
             checks.append(lambda m: m.batch_reference == query.batch_reference)
@@ -220,9 +279,15 @@ class MessageTable:
             checks.append(lambda m: m.is_test == query.is_test)
         if query.api is not None:
             checks.append(lambda m: m.api == query.api)
-        candidates = self._candidates(query)
+        keyed = self._key_list(query)
+        candidates: Iterator[Message]
+        if keyed is not None:
+            candidates = reversed(keyed)
+        else:
+            # A text search, after the ledger has applied the status, test and API filters.
+            candidates = self._ledger.newest(query.account_id, kinds_of(query), 0)
         if query.text is not None:
-            candidates = _containing(candidates, query.text)
+            candidates = _containing(_capped(candidates, cut), query.text)
         for looked, message in enumerate(candidates, 1):
             if all(check(message) for check in checks):
                 yield message
@@ -234,8 +299,10 @@ class MessageTable:
         page = self.indexed_page(query)
         if page is not None:
             return page
-        matches = (m for m in self.scan(query) if m is not None)
-        return paginate(matches, query.page, query.page_size, count=query.count)
+        cut: list[bool] = []
+        matches = (m for m in self.scan(query, cut) if m is not None)
+        page = paginate(matches, query.page, query.page_size, count=query.count)
+        return replace(page, partial=True) if cut else page
 
     def batch(self, account_id: str, batch_reference: str) -> list[Message]:
         data = self._accounts.get(account_id)
@@ -256,12 +323,15 @@ class MessageTable:
     def created(self, account_id: str, start: int, end: int) -> list[Message]:
         """The account's messages created in ``[start, end)``, oldest first.
 
-        One pass over the account's messages, without awaiting: a report over 100,000
-        messages holds the event loop for milliseconds.
+        Found by bisection when the messages are in time order (as they are unless the
+        clock went back), so a report's time grows with its days, not with the account.
         """
         data = self._accounts.get(account_id)
         if data is None:
             return []
+        if data.ordered:
+            first = bisect_left(data.messages, start, key=_CREATED_AT)
+            return data.messages[first : bisect_left(data.messages, end, first, key=_CREATED_AT)]
         return [m for m in data.messages if start <= m.created_at < end]
 
     def latest(self, account_id: str, to: str, sender: str) -> Message | None:
@@ -305,20 +375,16 @@ class MessageTable:
 
     def forget(self, messages: Sequence[Message]) -> None:
         touched: set[str] = set()
+        gone: list[Message] = []
         for message in messages:
             if self._messages.pop(message.reference, None) is not None:
                 touched.add(message.account_id)
+                gone.append(message)
+        self._ledger.remove(gone)
         for account_id in touched:
             data = self._accounts.get(account_id)
             if data is not None:
                 data.keep(self._messages)
-        if touched:
-            self._rebuild_api_index()
-
-    def _rebuild_api_index(self) -> None:
-        self._by_api = MessageIndex()
-        for message in self._messages.values():
-            self._by_api.add(message.api, message)
 
     def reset(self, account_id: str) -> None:
         """Forget one account's messages."""
@@ -326,4 +392,4 @@ class MessageTable:
         if data is not None:
             for message in data.messages:
                 self._messages.pop(message.reference, None)
-            self._rebuild_api_index()
+            self._ledger.remove(data.messages)

@@ -22,6 +22,9 @@ from mock_puresms.storage.memory.contacts import AddressBooks
 from mock_puresms.storage.memory.messages import MessageTable
 from mock_puresms.storage.memory.replies import ReplyTable
 
+RECIPIENT_CHUNK = 16_384
+"""Messages added to a recipient index between pauses (about 30 ms of a busy core)."""
+
 
 class MemoryStore:
     """Keeps everything in process memory: accounts, messages, replies, address books
@@ -77,22 +80,33 @@ class MemoryStore:
     async def save_messages(
         self, messages: Sequence[Message], *, status_changed: bool = True
     ) -> None:
-        # Live objects were changed in place: nothing to write.
-        return None
+        # Live objects were changed in place: nothing to write, only counts to move.
+        if status_changed:
+            self._messages.status_changed(messages)
 
     async def get_message(self, reference: str) -> Message | None:
         return self._messages.get(reference)
 
+    async def _recipients_indexed(self, account_id: str | None) -> None:
+        # The recipient index is built on first use: a chunk at a time, so that the first
+        # list by recipient of a million messages does not stall every other request.
+        while self._messages.index_recipients(account_id, RECIPIENT_CHUNK):  # noqa: ASYNC110
+            await asyncio.sleep(0)  # a turn for the other requests, not a wait for an event
+
     async def query_messages(self, query: MessageQuery) -> Page[Message]:
+        if query.to is not None:
+            await self._recipients_indexed(query.account_id)
         page = self._messages.indexed_page(query)
         if page is not None:
             return page
-        # A filter no index answers walks the account: in chunks, so that a list of a
-        # million messages does not hold every other request up for its whole walk.
+        # A filter no index answers walks its candidates (a batch's, a recipient's, or
+        # at most TEXT_SCAN_LIMIT for a text search): in chunks, so that a long walk does
+        # not hold every other request up.
         start = (query.page - 1) * query.page_size
         items: list[Message] = []
         total = 0
-        for message in self._messages.scan(query):
+        cut: list[bool] = []
+        for message in self._messages.scan(query, cut):
             if message is None:
                 await asyncio.sleep(0)
                 continue
@@ -101,7 +115,7 @@ class MemoryStore:
             total += 1
             if not query.count and total > start + query.page_size:
                 break  # one past the page tells there is more (the inbox counts no further)
-        return Page(items=items, page=query.page, page_size=query.page_size, total_count=total)
+        return Page(items, query.page, query.page_size, total_count=total, partial=bool(cut))
 
     async def batch_messages(self, account_id: str, batch_reference: str) -> list[Message]:
         return self._messages.batch(account_id, batch_reference)
@@ -113,9 +127,11 @@ class MemoryStore:
         return self._messages.created(account_id, start, end)
 
     async def latest_message(self, account_id: str, to: str, sender: str) -> Message | None:
+        await self._recipients_indexed(account_id)
         return self._messages.latest(account_id, to, sender)
 
     async def latest_sender_account(self, to: str, sender: str) -> str | None:
+        await self._recipients_indexed(None)
         return self._messages.latest_sender_account(to, sender)
 
     # ---- replies ----------------------------------------------------------------

@@ -123,7 +123,11 @@ def _drop_from_sends(connection: sqlite3.Connection, gone: set[str]) -> None:
         if not keep:
             emptied.append((seq,))
         else:
-            kept = {name: [column[i] for i in keep] for name, column in body.items()}
+            # A value the whole send shares (its API) is stored once, not as a column.
+            kept = {
+                name: [column[i] for i in keep] if isinstance(column, list) else column
+                for name, column in body.items()
+            }
             rewritten.append((orjson.dumps(kept), seq))
     cursor.close()
     connection.executemany("UPDATE sends SET body = ? WHERE seq = ?", rewritten)

@@ -90,9 +90,10 @@ class SqliteStore:
     ) -> None:
         if not messages:
             return
-        # The memory store holds these very objects, already changed: only the file
-        # needs writing.
+        # The memory store holds these very objects, already changed: the file needs
+        # writing, and memory only its counts by status moving.
         await self._journal.save_messages(messages, status_changed=status_changed)
+        await self._memory.save_messages(messages, status_changed=status_changed)
 
     async def add_reply(self, reply: Reply) -> None:
         await self._journal.add_reply(reply)

@@ -66,4 +66,9 @@ def message(reference: str, **fields: Any) -> Message:
 
 def state(message: Message | None) -> tuple[Any, ...] | None:
     """A message's fields, to compare copies read back from a file with the originals."""
-    return None if message is None else dataclasses.astuple(message)
+    if message is None:
+        return None
+    # The store's handle is where a store keeps the message, not part of its state.
+    return tuple(
+        getattr(message, f.name) for f in dataclasses.fields(message) if f.name != "store_handle"
+    )

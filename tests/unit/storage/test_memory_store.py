@@ -11,19 +11,24 @@ from mock_puresms.domain.ports import Recovered
 from mock_puresms.domain.queries import MessageQuery
 from mock_puresms.domain.statuses import DeliveryStatus
 from mock_puresms.storage.memory import MemoryStore
+from mock_puresms.storage.memory.ledger import BLOCK_SIZE
 from mock_puresms.storage.memory.messages import SCAN_CHUNK
 
 
-def test_it_hands_out_the_messages_it_was_given_and_their_changes_need_no_save() -> None:
+def test_it_hands_out_the_messages_it_was_given_and_counts_a_saved_status_change() -> None:
     async def main() -> None:
         store = MemoryStore()
         assert await store.open() == Recovered()
         sent = message("M1")
         await store.add_messages([sent])
         assert await store.get_message("M1") is sent
-        sent.status = DeliveryStatus.DELIVERED
+        sent.change_status(DeliveryStatus.DELIVERED, 2000)
+        # The counts by status follow the save (ports.py: a change is saved), not the object.
+        await store.save_messages([sent])
         page = await store.query_messages(MessageQuery("acc", status=DeliveryStatus.DELIVERED))
-        assert page.items == [sent]
+        assert page.items == [sent] and page.total_count == 1
+        accepted = await store.query_messages(MessageQuery("acc", status=DeliveryStatus.ACCEPTED))
+        assert accepted.items == [] and accepted.total_count == 0
 
     asyncio.run(main())
 
@@ -119,12 +124,14 @@ def test_a_page_of_an_account_or_a_batch_does_not_walk_every_message() -> None:
     asyncio.run(main())
 
 
-def test_a_filtered_scan_of_a_large_account_lets_other_work_run_between_chunks() -> None:
-    # Issue 16, defect 4: a filter no index answers walks the account; it pauses every
-    # SCAN_CHUNK messages so that one list cannot stall every other request.
+def test_a_filtered_scan_of_a_large_batch_lets_other_work_run_between_chunks() -> None:
+    # Issue 16, defect 4: a batch with a status filter walks the batch (no index holds
+    # both); it pauses every SCAN_CHUNK messages so that it cannot stall other requests.
     async def main() -> None:
         store = MemoryStore()
-        await store.add_messages([message(f"M{i}") for i in range(3 * SCAN_CHUNK + 5)])
+        await store.add_messages(
+            [message(f"M{i}", batch_reference="B") for i in range(3 * SCAN_CHUNK + 5)]
+        )
         turns = 0
 
         async def other_request() -> None:
@@ -136,11 +143,57 @@ def test_a_filtered_scan_of_a_large_account_lets_other_work_run_between_chunks()
         other = asyncio.create_task(other_request())
         await asyncio.sleep(0)
         before = turns
-        page = await store.query_messages(MessageQuery("acc", status=DeliveryStatus.ACCEPTED))
+        page = await store.query_messages(
+            MessageQuery("acc", batch_reference="B", status=DeliveryStatus.ACCEPTED)
+        )
         during = turns - before
         other.cancel()
         assert page.total_count == 3 * SCAN_CHUNK + 5
         assert page.items[0].reference == f"M{3 * SCAN_CHUNK + 4}"
         assert during >= 3
+
+    asyncio.run(main())
+
+
+def test_messages_created_in_a_range_are_found_in_and_out_of_time_order() -> None:
+    # In time order they are found by bisection; a clock that went back (a --db resumed
+    # earlier) leaves them out of order, and the range must still be exact.
+    async def main() -> None:
+        store = MemoryStore()
+        times = {"A": 10, "B": 20, "C": 20, "D": 30}
+        await store.add_messages([message(r, created_at=t) for r, t in times.items()])
+        found = await store.messages_created("acc", 20, 30)
+        assert [m.reference for m in found] == ["B", "C"]
+        await store.add_messages([message("E", created_at=15)])
+        found = await store.messages_created("acc", 11, 21)
+        assert [m.reference for m in found] == ["B", "C", "E"]
+        assert await store.messages_created("nobody", 0, 99) == []
+
+    asyncio.run(main())
+
+
+def test_retention_lets_the_status_counts_shrink_with_the_messages() -> None:
+    # A long run with --max-messages must not keep a block of counts per 128 messages it
+    # ever held: emptied oldest blocks are dropped, and the lists stay right.
+    async def main() -> None:
+        store = MemoryStore()
+        sent = [message(f"M{i}", created_at=i) for i in range(100 * BLOCK_SIZE)]
+        await store.add_messages(sent)
+        await store.add_messages([message("other", account_id="gone")])
+        for one in sent:
+            one.change_status(DeliveryStatus.DELIVERED, 10**6)
+        await store.save_messages(sent)
+        await store.reset("gone")
+        assert await store.prune(None, 300) == len(sent) - 300
+        ledger = store._messages._ledger
+        assert len(ledger._blocks) <= 4 and set(ledger._scopes) == {None, "acc"}
+        page = await store.query_messages(
+            MessageQuery("acc", status=DeliveryStatus.DELIVERED, page=2, page_size=200)
+        )
+        assert page.total_count == 300
+        assert [m.reference for m in page.items] == [f"M{i}" for i in range(12599, 12499, -1)]
+        await store.add_messages([message("new")])
+        accepted = await store.query_messages(MessageQuery(None, status=DeliveryStatus.ACCEPTED))
+        assert [m.reference for m in accepted.items] == ["new"]
 
     asyncio.run(main())

@@ -352,10 +352,11 @@ def test_the_inbox_filters_by_api_and_text_and_pages_without_counting(stores: St
         assert await refs(account_id="acc", api="v1", text="parcel") == ["M1"]
         assert await refs(account_id=None, text="parcel") == ["M3", "M1"]
         assert await refs(account_id=None, text="900111") == ["M1"]
-        # Without a count, the total only says whether a next page exists.
+        # Without a count, the total only says whether a next page exists (a store that
+        # keeps counts may still give the whole count).
         first = await store.query_messages(MessageQuery(None, page_size=3, count=False))
         assert [m.reference for m in first.items] == ["B4", "B3", "B2"]
-        assert first.total_count == 4  # the page and one more
+        assert first.total_count > 3  # the page and at least one more
         last = await store.query_messages(MessageQuery(None, page=3, page_size=3, count=False))
         assert [m.reference for m in last.items] == ["M3", "M2", "M1"]
         assert last.total_count == 9  # no next page
