@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute
 
 from mock_puresms.control.admin import refuse_webhooks, require_admin
 from mock_puresms.control.resources import (
+    chaos,
     clock,
     endpoints,
     events,
@@ -49,6 +50,11 @@ def _table() -> dict[str, Mapping[str, Endpoint]]:
             "PUT": endpoints.put_endpoints,
         },
         "/_mock/accounts/{account}/endpoints/{index}/enable": {"POST": endpoints.enable_endpoint},
+        "/_mock/accounts/{account}/chaos": {
+            "GET": chaos.get_chaos,
+            "PUT": chaos.put_chaos,
+            "DELETE": chaos.delete_chaos,
+        },
         "/_mock/reset": {"POST": reset.reset},
         "/_mock/faults": {
             "GET": faults.list_faults,

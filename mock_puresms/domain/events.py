@@ -65,6 +65,8 @@ class WebhookAttempted:
     delivery_id: str
     url: str
     attempt: int
+    # The chaos that POST carried on purpose (``None``: a plain attempt).
+    chaos: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

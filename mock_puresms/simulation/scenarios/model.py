@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from mock_puresms.domain.statuses import DeliveryStatus
+from mock_puresms.simulation.scenarios.chaos import WebhookChaos
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +142,8 @@ class Scenario:
     rules: tuple[Rule, ...]
     default: Rule
     replies: tuple[ReplyRule, ...]
+    # The ``webhooks:`` section: chaos on webhook POSTs (``None`` when there is none).
+    webhooks: WebhookChaos | None = None
     # Rules worth trying per exact recipient, in file order: a rule that names one `to`
     # can only match that number, so magic-number rules cost one dict lookup.
     _rules_by_to: dict[str, tuple[Rule, ...]] = field(

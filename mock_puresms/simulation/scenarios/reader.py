@@ -16,6 +16,7 @@ import yaml
 from yaml.nodes import Node
 
 from mock_puresms.domain.statuses import DeliveryStatus
+from mock_puresms.simulation.scenarios.chaos import WebhookChaos, read_webhooks
 from mock_puresms.simulation.scenarios.errors import ROOT, Problem, ScenarioError
 from mock_puresms.simulation.scenarios.model import (
     DEFAULT_RULE,
@@ -32,7 +33,7 @@ from mock_puresms.simulation.scenarios.nodes import Entry, NodeReader, join, lin
 MAX_DEPTH = 32
 """Nesting allowed in a scenario file; the deepest scenario has 6 levels."""
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_TOP_KEYS = ("name", "description", "seed", "rules", "default", "replies")
+_TOP_KEYS = ("name", "description", "seed", "rules", "default", "replies", "webhooks")
 _RULE_KEYS = ("name", "match", "lifecycle", "outcomes")
 _DEFAULT_KEYS = ("lifecycle", "outcomes")
 _OUTCOME_KEYS = ("weight", "lifecycle")
@@ -190,6 +191,9 @@ class _Reader(NodeReader):
         if "replies" in fields:
             items = self.sequence(fields["replies"].value, "replies", "a list of reply rules")
             replies = [self.reply(item, f"replies[{i}]") for i, item in enumerate(items)]
+        webhooks: WebhookChaos | None = None
+        if "webhooks" in fields:  # chaos on webhook POSTs (``chaos.py``)
+            webhooks = read_webhooks(self, fields["webhooks"].value, "webhooks")
         if self.problems or default is None:
             return None
         return Scenario(
@@ -200,6 +204,7 @@ class _Reader(NodeReader):
             rules=tuple(rule for rule in rules if rule is not None),
             default=default,
             replies=tuple(reply for reply in replies if reply is not None),
+            webhooks=webhooks,
         )
 
     def rule(self, node: Node, path: str) -> Rule | None:

@@ -242,8 +242,11 @@ def contact_of(row: Row) -> Contact:
 
 
 def delivery_row(seq: int, delivery: Delivery) -> Row:
+    # An attempt's chaos is stored only when it had some: plain rows stay as they were.
     attempts = [
-        (a.at, a.status, a.error, a.duration_ms, a.request_headers) for a in delivery.attempts
+        (a.at, a.status, a.error, a.duration_ms, a.request_headers)
+        + ((a.chaos,) if a.chaos is not None else ())
+        for a in delivery.attempts
     ]
     return (
         delivery.id, seq, delivery.account_id, delivery.url, delivery.kind, delivery.body,
