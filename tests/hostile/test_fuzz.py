@@ -215,6 +215,12 @@ ROUTES: dict[tuple[str, str], tuple[tuple[str, ...], Any]] = {
         [{"url": "http://127.0.0.1:9/hooks", "events": [1, 2], "secret": "s"}],
     ),
     ("POST", "/_mock/accounts/{account}/endpoints/{index}/enable"): ((), None),
+    ("GET", "/_mock/accounts/{account}/chaos"): ((), None),
+    ("PUT", "/_mock/accounts/{account}/chaos"): (
+        (),
+        {"seed": 7, "chaos": [{"kind": "delay", "next": 1, "after": {"min": "1s", "max": "2s"}}]},
+    ),
+    ("DELETE", "/_mock/accounts/{account}/chaos"): ((), None),
     # The current PureSMS API.
     ("POST", "/sms/send"): (
         (),
