@@ -8,8 +8,8 @@ Every domain event becomes one or more SSE events:
   deliveryStatus, deliveryStatusName, at}``, one per status change (each is a receipt);
 - ``reply.received``: the reply (v1 JSON plus ``account``);
 - ``webhook.attempted``: ``{deliveryId, url, attempt, chaos}``, one per webhook POST
-  tried; ``chaos`` names the chaos that POST carried on purpose (``badSignature``,
-  ``duplicate``...) or is ``null``.
+  tried; ``chaos`` lists the chaos that POST carried on purpose (``delay``,
+  ``badSignature``, ``duplicate``...), empty for a plain one.
 
 Publishing never blocks the bus: each client has a bounded queue of bus events that
 the bus appends to and the client's response drains. A client that falls
@@ -169,7 +169,7 @@ def render(event: Event) -> Iterator[bytes]:
                 "deliveryId": event.delivery_id,
                 "url": event.url,
                 "attempt": event.attempt,
-                "chaos": event.chaos,
+                "chaos": list(event.chaos),
             },
         )
 

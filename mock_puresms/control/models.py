@@ -132,8 +132,8 @@ class WebhookAttempt:
     error: str | None
     duration_ms: float
     request_headers: dict[str, str] = field(default_factory=dict)
-    # The chaos this POST carried on purpose (``badSignature``, ``duplicate``...), if any.
-    chaos: str | None = None
+    # The chaos this POST carried on purpose (``delay``, ``badSignature``, ``duplicate``...).
+    chaos: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +178,7 @@ class WebhookDelivery:
                     attempt["error"],
                     attempt["durationMs"],
                     dict(attempt.get("requestHeaders") or {}),
-                    attempt.get("chaos"),
+                    tuple(attempt.get("chaos") or ()),
                 )
                 for attempt in data.get("attempts", ())
             ),

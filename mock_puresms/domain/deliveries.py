@@ -22,8 +22,9 @@ class Attempt:
     error: str | None
     duration_ms: float
     request_headers: dict[str, str] = field(default_factory=dict)
-    # The chaos this POST carried on purpose (``badSignature``, ``duplicate``...), if any.
-    chaos: str | None = None
+    # The chaos this POST carried on purpose: on a first attempt its timing chaos
+    # (``delay``/``reorder``) then its signature chaos, on a copy ``duplicate``.
+    chaos: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

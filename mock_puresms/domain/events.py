@@ -65,8 +65,8 @@ class WebhookAttempted:
     delivery_id: str
     url: str
     attempt: int
-    # The chaos that POST carried on purpose (``None``: a plain attempt).
-    chaos: str | None = None
+    # The chaos that POST carried on purpose (``Attempt.chaos``; empty: a plain one).
+    chaos: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

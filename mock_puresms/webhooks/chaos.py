@@ -206,6 +206,11 @@ class WebhookChaosState:
                 return mark
         return None
 
+    @staticmethod
+    def timing_kinds(delivery: Delivery) -> tuple[str, ...]:
+        """The timing chaos (``delay``, ``reorder``) its first attempt carries."""
+        return tuple(mark.kind for mark in delivery.chaos if mark.kind in (DELAY, REORDER))
+
     def overtaken(self, by: Delivery) -> list[Delivery]:
         """``by`` has just been POSTed: the held deliveries to its URL it overtook
         (those carrying none of its messages), released, oldest first."""

@@ -432,6 +432,8 @@ class WebhookDispatcher:
     def _attempted(self, delivery: Delivery, attempt: Attempt) -> None:
         """Record an attempt, tell the event stream, and release the reordered POSTs it
         overtook (they go right after it)."""
+        if delivery.chaos and not delivery.attempts:
+            attempt.chaos = self.chaos.timing_kinds(delivery) + attempt.chaos
         delivery.attempts.append(attempt)
         if self._publish is not None:
             self._publish(
@@ -486,7 +488,7 @@ class WebhookDispatcher:
         tuning = self._tuning
         timeout = tuning.connect_timeout_ms if delivery.is_connect else tuning.timeout_ms
         attempt = await post_once(self._sender, delivery, secret, timeout, due)
-        attempt.chaos = DUPLICATE
+        attempt.chaos = (DUPLICATE,)
         self._attempted(delivery, attempt)
         if self._durable:
             await self._save([delivery], ())

@@ -73,5 +73,5 @@ async def post_once(
     except DeliveryFailed as exc:
         error = str(exc)
     duration = (time.perf_counter() - started) * 1000
-    kind = chaos.kind if chaos is not None and secret else None
-    return Attempt(due, status, error, round(duration, 3), sent_headers, kind)
+    kinds = (chaos.kind,) if chaos is not None and secret else ()
+    return Attempt(due, status, error, round(duration, 3), sent_headers, kinds)

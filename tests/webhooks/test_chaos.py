@@ -15,6 +15,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -209,7 +210,7 @@ def test_duplicate_sends_the_same_post_again_after_the_delay(start: Callable[[],
         assert delivery["chaos"] == [{"kind": "duplicate", "afterMs": 30000}]
         original_at, copy_at = (iso_ms(a["at"]) for a in delivery["attempts"])
         assert copy_at - original_at == 30000
-        assert [a["chaos"] for a in delivery["attempts"]] == [None, "duplicate"]
+        assert [a["chaos"] for a in delivery["attempts"]] == [[], ["duplicate"]]
     assert c2["chaos"] == [] and len(c2["attempts"]) == 1
 
 
@@ -230,6 +231,7 @@ def test_delay_holds_the_next_posts_back_on_the_mock_clock(start: Callable[[], L
     for delivery in live.deliveries()[:2]:
         assert delivery["chaos"] == [{"kind": "delay", "delayMs": 120000}]
         (attempt,) = delivery["attempts"]
+        assert attempt["chaos"] == ["delay"]
         assert iso_ms(attempt["at"]) - iso_ms(delivery["createdAt"]) == 120000
 
 
@@ -264,6 +266,7 @@ def test_reorder_lets_a_later_post_overtake_one_of_another_message(
     assert c0["chaos"] == [{"kind": "reorder", "withinMs": 10000, "overtakenBy": c1["id"]}]
     assert c1["chaos"] == []
     assert c0["attempts"][0]["at"] == c1["attempts"][0]["at"]
+    assert (c0["attempts"][0]["chaos"], c1["attempts"][0]["chaos"]) == (["reorder"], [])
 
 
 def test_reorder_never_reorders_one_message_and_gives_up_after_within(
@@ -323,7 +326,7 @@ def test_signature_chaos_spoils_the_first_attempt_only(
     c0, c1 = live.deliveries()
     kind = rule.split(",")[0][7:]
     assert [mark["kind"] for mark in c0["chaos"]] == [kind]
-    assert [(a["status"], a["chaos"]) for a in c0["attempts"]] == [(401, kind), (200, None)]
+    assert [(a["status"], a["chaos"]) for a in c0["attempts"]] == [(401, [kind]), (200, [])]
     assert c1["chaos"] == []
 
 
@@ -339,9 +342,9 @@ def test_signature_chaos_counts_only_signed_posts(start: Callable[[], Live]) -> 
 
     assert received(live) == [(("C0",), "1", "missing"), (("C1",), "1", "missing")]
     c0, c1 = live.deliveries()
-    assert c0["chaos"] == [] and c0["attempts"][0]["chaos"] is None
+    assert c0["chaos"] == [] and c0["attempts"][0]["chaos"] == []
     assert c1["chaos"] == [{"kind": "missingSignature"}]
-    assert c1["attempts"][0]["chaos"] == "missingSignature"
+    assert c1["attempts"][0]["chaos"] == ["missingSignature"]
 
 
 def test_signature_chaos_applies_to_connect_events(start: Callable[[], Live]) -> None:
@@ -361,7 +364,7 @@ def test_signature_chaos_applies_to_connect_events(start: Callable[[], Live]) ->
     (delivery,) = live.deliveries()
     assert delivery["kind"] == "connect.inbound"
     assert [m["kind"] for m in delivery["chaos"]] == ["badSignature", "duplicate"]
-    assert [a["chaos"] for a in delivery["attempts"]] == ["badSignature", None, "duplicate"]
+    assert [a["chaos"] for a in delivery["attempts"]] == [["badSignature"], [], ["duplicate"]]
 
 
 # --- per account, through the control surface --------------------------------------------
@@ -495,6 +498,32 @@ def test_chaotic_posts_are_marked_on_the_event_stream(start: Callable[[], Live])
 
     (delivery,) = live.deliveries()
     assert [data for _, data in frames] == [
-        {"deliveryId": delivery["id"], "url": delivery["url"], "attempt": 1, "chaos": None},
-        {"deliveryId": delivery["id"], "url": delivery["url"], "attempt": 2, "chaos": "duplicate"},
+        {"deliveryId": delivery["id"], "url": delivery["url"], "attempt": 1, "chaos": []},
+        {
+            "deliveryId": delivery["id"],
+            "url": delivery["url"],
+            "attempt": 2,
+            "chaos": ["duplicate"],
+        },
     ]
+
+
+def test_with_a_database_the_chaos_of_each_attempt_outlives_a_restart(
+    live_server: Callable[..., ServerThread], tmp_path: Path
+) -> None:
+    db = tmp_path / "mock.db"
+    with SinkServer() as sinks:
+        first = Live(live_server(db=db), sinks.sink(at_root=True))
+        first.scenario("[{kind: delay, next: 1, after: 5s}, {kind: missingSignature, next: 1}]")
+        first.webhooks(secret=SECRET)
+        first.send_spread(1)
+        first.advance(10)
+        before = first.deliveries()
+        first.http.close()
+        first.server.stop()
+        again = Live(live_server(db=db), first.receiver)
+        after = again.deliveries()
+        again.http.close()
+
+    assert [a["chaos"] for a in before[0]["attempts"]] == [["delay", "missingSignature"]]
+    assert [a["chaos"] for a in after[0]["attempts"]] == [["delay", "missingSignature"]]

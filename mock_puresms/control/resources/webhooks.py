@@ -41,7 +41,7 @@ def delivery_json(delivery: Delivery) -> dict[str, Any]:
                 "error": attempt.error,
                 "durationMs": attempt.duration_ms,
                 "requestHeaders": attempt.request_headers,
-                "chaos": attempt.chaos,
+                "chaos": list(attempt.chaos),
             }
             for attempt in delivery.attempts
         ],
