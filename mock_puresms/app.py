@@ -120,6 +120,8 @@ def build_mock(
         publish=events.publish,
         save_account=store.save_account,
         prices=pricing,
+        # Chaos on webhook POSTs: the active scenario's ``webhooks:`` section.
+        scenario_chaos=lambda: (engine.scenario.webhooks, engine.scenario.seed),
     )
     events.subscribe(webhooks)
     parts = CoreParts(

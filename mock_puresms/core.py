@@ -45,11 +45,14 @@ from mock_puresms.simulation.scenarios import (
     parse_scenario,
     shipped_scenarios,
 )
+from mock_puresms.simulation.scenarios.chaos import WebhookChaos
+from mock_puresms.simulation.scenarios.chaos_text import parse_chaos
 from mock_puresms.simulation.scheduler import ClockNotVirtual, Scheduler
 from mock_puresms.webhooks.dispatcher import WebhookDispatcher
 
 # Errors a surface answers: re-exported so that surfaces import nothing below the façade.
 __all__ = [
+    "ChaosSetting",
     "ClockInfo",
     "ClockNotVirtual",
     "CoreParts",
@@ -83,6 +86,16 @@ class ClockInfo:
     mode: str  # "real" or "virtual"
     now: int  # mock milliseconds since the epoch
     time_scale: float
+
+
+@dataclass(frozen=True, slots=True)
+class ChaosSetting:
+    """The webhook chaos in force for an account: ``source`` is ``account`` (its own
+    setting), ``scenario`` (the active scenario's ``webhooks:``) or ``none``."""
+
+    source: str
+    seed: int
+    chaos: WebhookChaos | None
 
 
 @dataclass(slots=True)
@@ -316,6 +329,19 @@ class Mock:
         """Give the account ``limit`` (``None``: no limit) until the next reset."""
         self._parts.rate_limits.set(account_id, limit)
         return self._parts.rate_limits.state(account_id)
+
+    def webhook_chaos(self, account: Account) -> ChaosSetting:
+        """The webhook chaos in force for the account, and where it comes from."""
+        chaos, seed, source = self._parts.webhooks.chaos.setting(account.id)
+        return ChaosSetting(source, seed, chaos)
+
+    def set_webhook_chaos(self, account: Account, text: str | None) -> ChaosSetting:
+        """Give the account its own webhook chaos (a scenario's ``webhooks:`` section
+        as JSON or YAML; ``ScenarioError``), or drop it with ``None``: the scenario's
+        applies again. Its ``next: N`` counts start over either way."""
+        chaos = parse_chaos(text) if text is not None else None
+        self._parts.webhooks.chaos.override(account.id, chaos)
+        return self.webhook_chaos(account)
 
     # ---- messages ----------------------------------------------------------------------
 

@@ -7,7 +7,9 @@ Every domain event becomes one or more SSE events:
 - ``message.status``: ``{account, reference, clientReference, batchReference, to,
   deliveryStatus, deliveryStatusName, at}``, one per status change (each is a receipt);
 - ``reply.received``: the reply (v1 JSON plus ``account``);
-- ``webhook.attempted``: ``{deliveryId, url, attempt}``, one per webhook POST tried.
+- ``webhook.attempted``: ``{deliveryId, url, attempt, chaos}``, one per webhook POST
+  tried; ``chaos`` lists the chaos that POST carried on purpose (``delay``,
+  ``badSignature``, ``duplicate``...), empty for a plain one.
 
 Publishing never blocks the bus: each client has a bounded queue of bus events that
 the bus appends to and the client's response drains. A client that falls
@@ -163,7 +165,12 @@ def render(event: Event) -> Iterator[bytes]:
     elif isinstance(event, WebhookAttempted):
         yield _frame(
             "webhook.attempted",
-            {"deliveryId": event.delivery_id, "url": event.url, "attempt": event.attempt},
+            {
+                "deliveryId": event.delivery_id,
+                "url": event.url,
+                "attempt": event.attempt,
+                "chaos": list(event.chaos),
+            },
         )
 
 

@@ -132,6 +132,8 @@ class WebhookAttempt:
     error: str | None
     duration_ms: float
     request_headers: dict[str, str] = field(default_factory=dict)
+    # The chaos this POST carried on purpose (``delay``, ``badSignature``, ``duplicate``...).
+    chaos: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +150,13 @@ class WebhookDelivery:
     next_attempt_at: datetime | None
     attempts: tuple[WebhookAttempt, ...] = ()
     endpoint: int | None = None  # a Connect event's endpoint index
+    # The chaos chosen for it: ``{"kind": "delay", "delayMs": 120000}``...
+    chaos: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def chaos_kinds(self) -> tuple[str, ...]:
+        """The kinds of chaos done to it on purpose, in rule order."""
+        return tuple(mark["kind"] for mark in self.chaos)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> WebhookDelivery:
@@ -161,6 +170,7 @@ class WebhookDelivery:
             created_at=_time(data["createdAt"]),
             next_attempt_at=parse_time(data.get("nextAttemptAt")),
             endpoint=data.get("endpoint"),
+            chaos=tuple(data.get("chaos") or ()),
             attempts=tuple(
                 WebhookAttempt(
                     _time(attempt["at"]),
@@ -168,6 +178,7 @@ class WebhookDelivery:
                     attempt["error"],
                     attempt["durationMs"],
                     dict(attempt.get("requestHeaders") or {}),
+                    tuple(attempt.get("chaos") or ()),
                 )
                 for attempt in data.get("attempts", ())
             ),

@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute
 
 from mock_puresms.control.admin import refuse_webhooks, require_admin
 from mock_puresms.control.resources import (
+    chaos,
     clock,
     endpoints,
     events,
@@ -54,6 +55,11 @@ def _table() -> dict[str, Mapping[str, Endpoint]]:
             "GET": rate_limits.get_rate_limit,
             "PUT": rate_limits.put_rate_limit,
             "DELETE": rate_limits.delete_rate_limit,
+        },
+        "/_mock/accounts/{account}/chaos": {
+            "GET": chaos.get_chaos,
+            "PUT": chaos.put_chaos,
+            "DELETE": chaos.delete_chaos,
         },
         "/_mock/reset": {"POST": reset.reset},
         "/_mock/faults": {

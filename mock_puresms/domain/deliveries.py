@@ -6,7 +6,7 @@ Plain data, so stores can keep deliveries; the webhooks package does the sending
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 DeliveryKind = Literal["receipts", "reply", "connect.receipt", "connect.inbound"]
 DeliveryState = Literal["pending", "delivered", "failed"]
@@ -22,6 +22,18 @@ class Attempt:
     error: str | None
     duration_ms: float
     request_headers: dict[str, str] = field(default_factory=dict)
+    # The chaos this POST carried on purpose: on a first attempt its timing chaos
+    # (``delay``/``reorder``) then its signature chaos, on a copy ``duplicate``.
+    chaos: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class ChaosMark:
+    """Chaos chosen for a delivery when it was created (scenario ``webhooks.chaos`` or
+    the account's): its kind and what exactly was done (``{"delayMs": 120000}``)."""
+
+    kind: str
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True, eq=False)
@@ -48,6 +60,8 @@ class Delivery:
     # and ``maxAge`` count afresh from there; attempt numbers go on).
     replayed_at: int | None = None
     replayed_after: int = 0
+    # The chaos chosen for it, in the order of the rules that chose it.
+    chaos: list[ChaosMark] = field(default_factory=list)
     blocked_by: set[Delivery] = field(default_factory=set)
     dependents: list[Delivery] = field(default_factory=list)
     waiting: bool = False

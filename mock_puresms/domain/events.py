@@ -65,6 +65,8 @@ class WebhookAttempted:
     delivery_id: str
     url: str
     attempt: int
+    # The chaos that POST carried on purpose (``Attempt.chaos``; empty: a plain one).
+    chaos: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,10 @@ Fixtures:
   the option, and to the ini file's folder for the ini key).
 - ``webhook_sink`` (function): a real HTTP receiver on loopback (``WebhookSink``).
 
+``@pytest.mark.puresms_chaos(*rules, seed=None)`` gives the test's account webhook
+chaos of its own (``puresms.chaos(...)`` before the test starts), e.g.
+``@pytest.mark.puresms_chaos({"kind": "duplicate", "next": 1, "after": "5s"})``.
+
 This module imports only pytest and the standard library: it is loaded by every pytest
 run where the package is installed, and the server's modules load when a fixture is
 first used.
@@ -39,6 +43,7 @@ PORT_ENV = "MOCK_PURESMS_PLUGIN_PORT"
 DEFAULT_SCENARIO = "default"
 MARKER = "puresms"
 RATE_LIMIT_MARKER = "puresms_rate_limit"
+CHAOS_MARKER = "puresms_chaos"
 
 # Webhook tuning of the plugin's server: receipts leave at the instant of their status
 # change (so ``advance(3)`` includes the receipt of a change due at 3 s), and a refused
@@ -80,6 +85,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{RATE_LIMIT_MARKER}(requests, window='1s'): limit this test's account (the "
         "puresms fixture's api_key) to that many API requests in any window of mock time",
+    )
+    config.addinivalue_line(
+        "markers",
+        f"{CHAOS_MARKER}(*rules, seed=None): webhook chaos for this test's account (the "
+        "puresms fixture), e.g. {'kind': 'duplicate', 'next': 1, 'after': '5s'}",
     )
 
 
@@ -270,6 +280,15 @@ def puresms(puresms_server: PureSMSServer, request: pytest.FixtureRequest) -> Co
     marker = request.node.get_closest_marker(RATE_LIMIT_MARKER)
     if marker is not None:
         _apply_rate_limit(client, marker)
+    chaos = request.node.get_closest_marker(CHAOS_MARKER)
+    if chaos is not None:
+        unknown = set(chaos.kwargs) - {"seed"}
+        if unknown or not all(isinstance(rule, dict) for rule in chaos.args):
+            raise pytest.UsageError(
+                f"mock-puresms: @pytest.mark.{CHAOS_MARKER} takes chaos rules (dicts) and "
+                f"seed=; got args {chaos.args!r} and kwargs {chaos.kwargs!r}"
+            )
+        client.chaos(*chaos.args, seed=chaos.kwargs.get("seed"))
     return client
 
 

@@ -44,9 +44,11 @@ from mock_puresms.domain.reports import Pricing
 from mock_puresms.domain.statuses import DeliveryStatus
 from mock_puresms.domain.urls import is_control_surface_url
 from mock_puresms.settings import WebhookTuning
+from mock_puresms.simulation.scenarios.chaos import DUPLICATE
 from mock_puresms.simulation.scheduler import Scheduler
 from mock_puresms.webhooks.attempt_log import attempt_ended
 from mock_puresms.webhooks.batching import AccountLookup, ReceiptBatcher
+from mock_puresms.webhooks.chaos import ScenarioChaos, WebhookChaosState
 from mock_puresms.webhooks.connect_events import (
     ReceiptEvent,
     inbound_body,
@@ -94,6 +96,7 @@ class WebhookDispatcher:
         publish: Callable[[Event], None] | None = None,
         save_account: SaveAccount | None = None,
         prices: Pricing | None = None,
+        scenario_chaos: ScenarioChaos | None = None,
     ) -> None:
         self._scheduler = scheduler
         self._get_account = accounts
@@ -108,7 +111,10 @@ class WebhookDispatcher:
         self._registry = DeliveryRegistry()
         self._batcher = ReceiptBatcher(tuning.batch_window_ms, tuning.max_batch, durable=durable)
         self._ordering = Ordering(tuning.max_batch, stale_limit=_STALE_LIMIT)
-        self._lanes: Lanes[tuple[Delivery, int, int]] = Lanes(
+        # Chaos on purpose (``chaos.py``): the scenario's section, or the account's own.
+        self.chaos = WebhookChaosState(scenario_chaos)
+        # A lane job: (delivery, due, generation, whether it is a chaos duplicate).
+        self._lanes: Lanes[tuple[Delivery, int, int, bool]] = Lanes(
             self._run_attempt, MAX_CONCURRENT_POSTS_PER_URL, MAX_CONCURRENT_POSTS
         )
         # Bumped by a full reset: flushes and attempts scheduled before it do nothing.
@@ -166,8 +172,7 @@ class WebhookDispatcher:
             created.extend(deliveries)
         # One unit: the deliveries exist exactly when their receipts stop being owed.
         await self._save(created, self._batcher.consumed(owed))
-        for delivery in created:
-            self._schedule_attempt(delivery, due)
+        await self._schedule_first(created, due)
 
     async def _send_reply(self, event: ReplyReceived, due: int) -> None:
         reply = event.reply
@@ -181,7 +186,7 @@ class WebhookDispatcher:
         self._registry.add(delivery)
         self._ordering.add(delivery)  # carries no receipt: only counted as unfinished
         await self._save([delivery], ())
-        self._schedule_attempt(delivery, due)
+        await self._schedule_first([delivery], due)
 
     # -- Connect events ---------------------------------------------------------------
 
@@ -264,9 +269,7 @@ class WebhookDispatcher:
             if not delivery.finished:
                 self._ordering.add(delivery)
         await self._save(created, ())
-        for delivery in created:
-            if not delivery.finished:
-                self._schedule_attempt(delivery, due)
+        await self._schedule_first([d for d in created if not d.finished], due)
 
     @staticmethod
     def _endpoint_of(account: Account | None, delivery: Delivery) -> Endpoint | None:
@@ -288,18 +291,18 @@ class WebhookDispatcher:
             await self._save([delivery], ())
             return
         timeout = self._tuning.connect_timeout_ms
-        attempt = await post_once(self._sender, delivery, endpoint.secret, timeout, due)
+        mark = self.chaos.signature_mark(delivery)
+        attempt = await post_once(self._sender, delivery, endpoint.secret, timeout, due, mark)
         if generation != self._generation:
             return
-        delivery.attempts.append(attempt)
-        if self._publish is not None:
-            self._publish(WebhookAttempted(delivery.id, delivery.url, len(delivery.attempts)))
+        self._attempted(delivery, attempt)
         failed_too: list[Delivery] = []
         if attempt.status is not None and 200 <= attempt.status < 300:
             changed = endpoint.failures != 0
             endpoint.failures = 0
             attempt_ended(delivery, attempt, None, due, received=True)
             self._finish(delivery, "delivered")
+            self._duplicate_later(delivery, due)
         else:
             changed = True
             endpoint.failures += 1
@@ -378,12 +381,17 @@ class WebhookDispatcher:
             return
         if self._ordering.holds(delivery):
             return  # resumed when the last delivery it waits for finishes
-        self._lanes.put(delivery.url, (delivery, due, generation))
+        self._lanes.put(delivery.url, (delivery, due, generation, False))
 
-    async def _run_attempt(self, job: tuple[Delivery, int, int]) -> None:
-        delivery, due, generation = job
+    async def _run_attempt(self, job: tuple[Delivery, int, int, bool]) -> None:
+        delivery, due, generation, duplicate = job
+        if generation != self._generation:
+            return
+        if duplicate:
+            if self._registry.get(delivery.id) is delivery:  # not forgotten by a reset
+                await self._send_duplicate(delivery, due)
         # Reset, or finished by an account reset, while it waited in its lane.
-        if generation == self._generation and not delivery.finished:
+        elif not delivery.finished:
             await self._attempt(delivery, due, generation)
 
     async def _attempt(self, delivery: Delivery, due: int, generation: int) -> None:
@@ -398,15 +406,16 @@ class WebhookDispatcher:
                 await self._attempt_event(delivery, account, due, generation)
                 return
             secret = account.webhooks.secret if account is not None else None
-            attempt = await post_once(self._sender, delivery, secret, self._tuning.timeout_ms, due)
+            mark = self.chaos.signature_mark(delivery)
+            timeout = self._tuning.timeout_ms
+            attempt = await post_once(self._sender, delivery, secret, timeout, due, mark)
         if generation != self._generation:
             return
-        delivery.attempts.append(attempt)
-        if self._publish is not None:
-            self._publish(WebhookAttempted(delivery.id, delivery.url, len(delivery.attempts)))
+        self._attempted(delivery, attempt)
         if attempt.status == 200:
             attempt_ended(delivery, attempt, None, due)
             self._finish(delivery, "delivered")
+            self._duplicate_later(delivery, due)
         elif refused:
             self._finish(delivery, "failed")
         else:
@@ -418,6 +427,70 @@ class WebhookDispatcher:
             else:
                 self._schedule_attempt(delivery, retry_at)
         if self._durable:  # the memory store holds nothing of its own to update
+            await self._save([delivery], ())
+
+    def _attempted(self, delivery: Delivery, attempt: Attempt) -> None:
+        """Record an attempt, tell the event stream, and release the reordered POSTs it
+        overtook (they go right after it)."""
+        if delivery.chaos and not delivery.attempts:
+            attempt.chaos = self.chaos.timing_kinds(delivery) + attempt.chaos
+        delivery.attempts.append(attempt)
+        if self._publish is not None:
+            self._publish(
+                WebhookAttempted(delivery.id, delivery.url, len(delivery.attempts), attempt.chaos)
+            )
+        for overtaken in self.chaos.overtaken(delivery):
+            self._schedule_attempt(overtaken, self._scheduler.clock.now())
+
+    # -- chaos on purpose (``chaos.py``) ----------------------------------------------
+
+    async def _schedule_first(self, deliveries: Sequence[Delivery], due: int) -> None:
+        """Schedule new deliveries' first attempts, after the chaos in force (if any)
+        chose what to do to each: delay it, or hold it to be overtaken."""
+        chaos = self.chaos
+        for delivery in deliveries:
+            if not chaos.active(delivery.account_id):
+                self._schedule_attempt(delivery, due)
+                continue
+            account = await self._account(delivery.account_id)
+            first = chaos.plan(delivery, signed=bool(self._secret_of(account, delivery)))
+            if not first.held:
+                self._schedule_attempt(delivery, due + first.delay_ms)
+                continue
+            delivery.next_attempt_at = due + first.delay_ms
+            release = partial(self._release_held, delivery, self._generation)
+            self._scheduler.at(due + first.delay_ms, release)
+
+    def _release_held(self, delivery: Delivery, generation: int, due: int) -> None:
+        """A reordered delivery nothing overtook within its ``within`` goes now."""
+        if self.chaos.timed_out(delivery):
+            self._start_attempt(delivery, generation, due)
+
+    def _secret_of(self, account: Account | None, delivery: Delivery) -> str | None:
+        if delivery.is_connect:
+            endpoint = self._endpoint_of(account, delivery)
+            return endpoint.secret if endpoint is not None else None
+        return account.webhooks.secret if account is not None else None
+
+    def _duplicate_later(self, delivery: Delivery, due: int) -> None:
+        after = self.chaos.duplicate_after(delivery)
+        if after is not None:
+            job = (delivery, due + after, self._generation, True)
+            self._scheduler.at(due + after, lambda at: self._lanes.put(delivery.url, job))
+
+    async def _send_duplicate(self, delivery: Delivery, due: int) -> None:
+        """The same POST once more (same delivery id and body), recorded as an attempt
+        marked ``duplicate``; its answer changes nothing."""
+        account = await self._account(delivery.account_id)
+        if delivery.is_connect and self._endpoint_of(account, delivery) is None:
+            return  # its endpoint was replaced: nowhere to send it
+        secret = self._secret_of(account, delivery)
+        tuning = self._tuning
+        timeout = tuning.connect_timeout_ms if delivery.is_connect else tuning.timeout_ms
+        attempt = await post_once(self._sender, delivery, secret, timeout, due)
+        attempt.chaos = (DUPLICATE,)
+        self._attempted(delivery, attempt)
+        if self._durable:
             await self._save([delivery], ())
 
     def _finish(self, delivery: Delivery, state: DeliveryState) -> None:
@@ -492,7 +565,9 @@ class WebhookDispatcher:
             self._registry.clear()
             self._batcher.clear()
             self._ordering.clear()
+            self.chaos.reset()
             return
+        self.chaos.reset(account_id)
         for delivery in self._registry.of_account(account_id):
             self._finish(delivery, "failed")  # stops its retries and unblocks others
             self._registry.remove(delivery)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import time
 
-from mock_puresms.domain.deliveries import Attempt, Delivery
+from mock_puresms.domain.deliveries import Attempt, ChaosMark, Delivery
 from mock_puresms.settings import WebhookTuning
+from mock_puresms.webhooks.chaos import tamper
 from mock_puresms.webhooks.sender import DeliveryFailed, WebhookSender
 from mock_puresms.webhooks.signing import signature
 
@@ -57,15 +58,20 @@ async def post_once(
     secret: str | None,
     timeout_ms: int,
     due: int,
+    chaos: ChaosMark | None = None,
 ) -> Attempt:
-    """POST ``delivery`` once; the attempt (not yet recorded on it): status or error."""
+    """POST ``delivery`` once; the attempt (not yet recorded on it): status or error.
+    ``chaos``: a signature chaos to spoil this attempt's signature with."""
     status: int | None = None
     error: str | None = None
     sent_headers = headers(delivery, secret)
+    if chaos is not None and secret:
+        tamper(sent_headers, chaos, secret, delivery.body)
     started = time.perf_counter()
     try:
         status = await sender.post(delivery.url, delivery.body, sent_headers, timeout_ms / 1000)
     except DeliveryFailed as exc:
         error = str(exc)
     duration = (time.perf_counter() - started) * 1000
-    return Attempt(due, status, error, round(duration, 3), sent_headers)
+    kinds = (chaos.kind,) if chaos is not None and secret else ()
+    return Attempt(due, status, error, round(duration, 3), sent_headers, kinds)

@@ -186,10 +186,18 @@ def test_a_walk_reaches_the_success_answer_of_every_operation() -> None:
         call("POST", "/_mock/replies", "/_mock/replies", json=reply)
         hook = {"deliveryReceiptUrl": "http://127.0.0.1:9/hook"}
         client.put("/v1/Account/Webhooks", json=hook, headers=v1)
+        # Chaos on the account's next receipt, so the listing shows a chaos mark.
+        chaos = f"/_mock/accounts/{client.get('/v1/Account', headers=v1).json()['id']}/chaos"
+        chaos_template = "/_mock/accounts/{account}/chaos"
+        rule = {"kind": "delay", "next": 1, "after": {"min": "1s", "max": "2s"}}
+        call("PUT", chaos, chaos_template, json={"seed": 1, "chaos": [rule]})
+        call("GET", chaos, chaos_template)
         client.post("/v1/Sms/Send", json=body, headers=v1)
         call("POST", "/_mock/clock/advance", "/_mock/clock/advance", json={"seconds": 5})
         deliveries = call("GET", "/_mock/webhooks?apiKey=walk-key", "/_mock/webhooks")
         assert deliveries["items"], "no delivery to check the schema against"
+        assert any(item["chaos"] for item in deliveries["items"]), "no chaos mark to check"
+        call("DELETE", chaos, chaos_template)
         call("GET", "/_mock/replies?apiKey=walk-key", "/_mock/replies")
         later = {**body, "sendAt": "2999-01-01T00:00:00Z"}
         scheduled = client.post("/v1/Sms/Send", json=later, headers=v1).json()["reference"]

@@ -223,6 +223,12 @@ ROUTES: dict[tuple[str, str], tuple[tuple[str, ...], Any]] = {
     ("GET", "/_mock/accounts/{account}/rate-limit"): ((), None),
     ("PUT", "/_mock/accounts/{account}/rate-limit"): ((), {"requests": 10, "window": "1s"}),
     ("DELETE", "/_mock/accounts/{account}/rate-limit"): ((), None),
+    ("GET", "/_mock/accounts/{account}/chaos"): ((), None),
+    ("PUT", "/_mock/accounts/{account}/chaos"): (
+        (),
+        {"seed": 7, "chaos": [{"kind": "delay", "next": 1, "after": {"min": "1s", "max": "2s"}}]},
+    ),
+    ("DELETE", "/_mock/accounts/{account}/chaos"): ((), None),
     # The current PureSMS API.
     ("POST", "/sms/send"): (
         (),

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 DELIVERY_FIELDS = {
     "id",
+    "chaos",
     "endpoint",
     "url",
     "kind",
@@ -31,7 +32,7 @@ DELIVERY_FIELDS = {
     "nextAttemptAt",
     "attempts",
 }
-ATTEMPT_FIELDS = {"at", "status", "error", "durationMs", "requestHeaders"}
+ATTEMPT_FIELDS = {"at", "status", "error", "durationMs", "requestHeaders", "chaos"}
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 

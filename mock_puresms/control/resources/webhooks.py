@@ -32,6 +32,8 @@ def delivery_json(delivery: Delivery) -> dict[str, Any]:
             format_ms(delivery.next_attempt_at) if delivery.next_attempt_at is not None else None
         ),
         "endpoint": delivery.endpoint,
+        # Chaos done on purpose (scenario ``webhooks:`` or the account's): what and how.
+        "chaos": [{"kind": mark.kind, **mark.detail} for mark in delivery.chaos],
         "attempts": [
             {
                 "at": format_ms(attempt.at),
@@ -39,6 +41,7 @@ def delivery_json(delivery: Delivery) -> dict[str, Any]:
                 "error": attempt.error,
                 "durationMs": attempt.duration_ms,
                 "requestHeaders": attempt.request_headers,
+                "chaos": list(attempt.chaos),
             }
             for attempt in delivery.attempts
         ],

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from mock_puresms.domain.statuses import DeliveryStatus
+from mock_puresms.simulation.scenarios.chaos import WebhookChaos
 
 if TYPE_CHECKING:
     from mock_puresms.simulation.scenarios.distributions import Delay
@@ -171,6 +172,8 @@ class Scenario:
     replies: tuple[ReplyRule, ...]
     replay: Replay | None = None
     """Recorded lifecycles consulted before the rules: see :mod:`.replay`."""
+    # The ``webhooks:`` section: chaos on webhook POSTs (``None`` when there is none).
+    webhooks: WebhookChaos | None = None
     # Rules worth trying per exact recipient, in file order: a rule that names one `to`
     # can only match that number, so magic-number rules cost one dict lookup.
     _rules_by_to: dict[str, tuple[Rule, ...]] = field(

@@ -16,6 +16,7 @@ import yaml
 from yaml.nodes import Node, ScalarNode
 
 from mock_puresms.domain.statuses import DeliveryStatus
+from mock_puresms.simulation.scenarios.chaos import WebhookChaos, read_webhooks
 from mock_puresms.simulation.scenarios.distributions import Delay
 from mock_puresms.simulation.scenarios.errors import ROOT, Problem, ScenarioError
 from mock_puresms.simulation.scenarios.model import (
@@ -34,7 +35,17 @@ from mock_puresms.simulation.scenarios.realism import RealismReader
 MAX_DEPTH = 32
 """Nesting allowed in a scenario file; the deepest scenario has 6 levels."""
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_TOP_KEYS = ("name", "description", "seed", "rules", "default", "replies", "lifecycles", "replay")
+_TOP_KEYS = (
+    "name",
+    "description",
+    "seed",
+    "rules",
+    "default",
+    "replies",
+    "lifecycles",
+    "replay",
+    "webhooks",
+)
 _RULE_KEYS = ("name", "match", "lifecycle", "outcomes", "byPrefix")
 _DEFAULT_KEYS = ("lifecycle", "outcomes")
 _OUTCOME_KEYS = ("weight", "lifecycle")
@@ -195,6 +206,9 @@ class _Reader(RealismReader):
             items = self.sequence(fields["replies"].value, "replies", "a list of reply rules")
             replies = [self.reply(item, f"replies[{i}]") for i, item in enumerate(items)]
         replay = self.replay(fields["replay"].value, "replay") if "replay" in fields else None
+        webhooks: WebhookChaos | None = None
+        if "webhooks" in fields:  # chaos on webhook POSTs (``chaos.py``)
+            webhooks = read_webhooks(self, fields["webhooks"].value, "webhooks")
         if self.problems or default is None:
             return None
         return Scenario(
@@ -206,6 +220,7 @@ class _Reader(RealismReader):
             default=default,
             replies=tuple(reply for reply in replies if reply is not None),
             replay=replay,
+            webhooks=webhooks,
         )
 
     def rule(self, node: Node, path: str) -> Rule | None:

@@ -242,8 +242,11 @@ def contact_of(row: Row) -> Contact:
 
 
 def delivery_row(seq: int, delivery: Delivery) -> Row:
+    # An attempt's chaos is stored only when it had some: plain rows stay as they were.
     attempts = [
-        (a.at, a.status, a.error, a.duration_ms, a.request_headers) for a in delivery.attempts
+        (a.at, a.status, a.error, a.duration_ms, a.request_headers)
+        + ((list(a.chaos),) if a.chaos else ())
+        for a in delivery.attempts
     ]
     return (
         delivery.id, seq, delivery.account_id, delivery.url, delivery.kind, delivery.body,
@@ -253,12 +256,20 @@ def delivery_row(seq: int, delivery: Delivery) -> Row:
     )  # fmt: skip
 
 
+def _attempt(*fields: Any) -> Attempt:
+    """An attempt as stored: its chaos (a list, when it had some) comes back a tuple."""
+    at, status, error, duration_ms, *rest = fields
+    headers = rest[0] if rest else {}
+    chaos = tuple(rest[1]) if len(rest) > 1 else ()
+    return Attempt(at, status, error, duration_ms, headers, chaos)
+
+
 def delivery_of(row: Row) -> Delivery:
     # An attempt stored before request headers were kept has four fields: it loads with
     # none (``Attempt.request_headers`` defaults to empty).
     return Delivery(
         id=row[0], account_id=row[1], url=row[2], kind=row[3], body=bytes(row[4]),
         created_at=row[5], references=tuple(orjson.loads(row[6])), state=row[7],
-        next_attempt_at=row[8], attempts=[Attempt(*attempt) for attempt in orjson.loads(row[9])],
+        next_attempt_at=row[8], attempts=[_attempt(*attempt) for attempt in orjson.loads(row[9])],
         endpoint=row[10], replayed_at=row[11], replayed_after=row[12],
     )  # fmt: skip

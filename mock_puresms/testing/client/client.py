@@ -380,6 +380,34 @@ class ControlClient(RateLimitCalls):
         path = f"{self._endpoints_path(account)}/{index}/enable"
         return WebhookEndpoint.from_json(self._call("POST", path))
 
+    # -- webhook chaos ----------------------------------------------------------------
+
+    def _chaos_path(self, account: str | None) -> str:
+        return self._endpoints_path(account).removesuffix("/endpoints") + "/chaos"
+
+    def chaos(
+        self, *rules: Mapping[str, Any], seed: int | None = None, account: str | None = None
+    ) -> dict[str, Any]:
+        """Give the test's account webhook chaos of its own, overriding the scenario's
+        ``webhooks:`` section: rules such as ``{"kind": "duplicate", "next": 1,
+        "after": "30s"}`` (none: no chaos for this account). Returns what is in force;
+        a reset (the plugin's, before each test) forgets it."""
+        body: dict[str, Any] = {"chaos": [dict(rule) for rule in rules]}
+        if seed is not None:
+            body["seed"] = seed
+        result: dict[str, Any] = self._call("PUT", self._chaos_path(account), json=body)
+        return result
+
+    def chaos_in_force(self, *, account: str | None = None) -> dict[str, Any]:
+        """The webhook chaos in force for the account: ``{source, seed, chaos}``."""
+        result: dict[str, Any] = self._call("GET", self._chaos_path(account))
+        return result
+
+    def clear_chaos(self, *, account: str | None = None) -> dict[str, Any]:
+        """Drop the account's own webhook chaos: the scenario's applies again."""
+        result: dict[str, Any] = self._call("DELETE", self._chaos_path(account))
+        return result
+
     def fail_next(
         self,
         method: str,
