@@ -7,13 +7,14 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
-from mock_puresms.core import Mock
+from mock_puresms.core import Mock, ScenarioError
 from mock_puresms.domain.accounts import Account
 from mock_puresms.domain.connect_status import connect_status, error_code
 from mock_puresms.domain.messages import Message
 from mock_puresms.web.body import lowercase_keys, read_body
+from mock_puresms.web.context import mock_of
 from mock_puresms.web.paging import Query
-from mock_puresms.web.problems import field_error
+from mock_puresms.web.problems import ProblemError, field_error, validation_error
 from mock_puresms.web.render import message_json
 
 
@@ -52,6 +53,27 @@ async def account_filter(mock: Mock, query: Query) -> str | None:
     if ident is not None:
         raise field_error("apiKey", "Give 'account' or 'apiKey', not both.")
     return key_account_id(mock, key)
+
+
+async def account_to_configure(request: Request) -> tuple[Mock, Account]:
+    """The mock and the account the path's ``{account}`` names (id or name); a ``404``
+    otherwise. In open mode also an account not used yet: a test configures it (limits,
+    chaos, endpoints) before it sends."""
+    mock = mock_of(request)
+    ident = request.path_params["account"]
+    account = await mock.find_account_to_configure(ident)
+    if account is None:
+        raise ProblemError(404, f"No account with id or name '{ident}'.")
+    return mock, account
+
+
+def scenario_problems(exc: ScenarioError) -> ProblemError:
+    """A scenario text's mistakes as one ``400``: each under its path, with its line."""
+    errors: dict[str, list[str]] = {}
+    for problem in exc.problems:
+        where = f"line {problem.line}: " if problem.line is not None else ""
+        errors.setdefault(problem.path or "$", []).append(where + problem.reason)
+    return validation_error(errors)
 
 
 def key_account_id(mock: Mock, key: str, name: str = "apiKey") -> str:

@@ -13,11 +13,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mock_puresms.core import ChaosSetting, Mock, ScenarioError
+from mock_puresms.control.resources._shared import account_to_configure, scenario_problems
+from mock_puresms.core import ChaosSetting, ScenarioError
 from mock_puresms.domain.accounts import Account
 from mock_puresms.web.body import read_body
-from mock_puresms.web.context import mock_of
-from mock_puresms.web.problems import ProblemError, field_error, validation_error
+from mock_puresms.web.problems import field_error
 from mock_puresms.web.responses import json_response
 
 
@@ -31,22 +31,13 @@ def chaos_json(account: Account, setting: ChaosSetting) -> dict[str, Any]:
     }
 
 
-async def _account(request: Request) -> tuple[Mock, Account]:
-    mock = mock_of(request)
-    ident = request.path_params["account"]
-    account = await mock.find_account_to_configure(ident)
-    if account is None:
-        raise ProblemError(404, f"No account with id or name '{ident}'.")
-    return mock, account
-
-
 async def get_chaos(request: Request) -> Response:
-    mock, account = await _account(request)
+    mock, account = await account_to_configure(request)
     return json_response(chaos_json(account, mock.webhook_chaos(account)))
 
 
 async def put_chaos(request: Request) -> Response:
-    mock, account = await _account(request)
+    mock, account = await account_to_configure(request)
     raw = await read_body(request)
     try:
         text = raw.decode("utf-8")
@@ -57,14 +48,10 @@ async def put_chaos(request: Request) -> Response:
     try:
         setting = mock.set_webhook_chaos(account, text)
     except ScenarioError as exc:
-        errors: dict[str, list[str]] = {}
-        for problem in exc.problems:
-            where = f"line {problem.line}: " if problem.line is not None else ""
-            errors.setdefault(problem.path or "$", []).append(where + problem.reason)
-        raise validation_error(errors) from exc
+        raise scenario_problems(exc) from exc
     return json_response(chaos_json(account, setting))
 
 
 async def delete_chaos(request: Request) -> Response:
-    mock, account = await _account(request)
+    mock, account = await account_to_configure(request)
     return json_response(chaos_json(account, mock.set_webhook_chaos(account, None)))

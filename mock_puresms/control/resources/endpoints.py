@@ -9,13 +9,12 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mock_puresms.core import Mock
+from mock_puresms.control.resources._shared import account_to_configure
 from mock_puresms.domain.accounts import Account
 from mock_puresms.domain.endpoints import EVENT_TYPES, FORMATS, Endpoint
 from mock_puresms.domain.queries import paginate
 from mock_puresms.domain.urls import webhook_url_problem
 from mock_puresms.web.body import lowercase_keys, read_body
-from mock_puresms.web.context import mock_of
 from mock_puresms.web.paging import Query
 from mock_puresms.web.problems import ProblemError, field_error, validation_error
 from mock_puresms.web.render import page_json
@@ -34,15 +33,6 @@ def endpoint_json(index: int, endpoint: Endpoint) -> dict[str, Any]:
     }
 
 
-async def _account(request: Request) -> tuple[Mock, Account]:
-    mock = mock_of(request)
-    ident = request.path_params["account"]
-    account = await mock.find_account_to_configure(ident)
-    if account is None:
-        raise ProblemError(404, f"No account with id or name '{ident}'.")
-    return mock, account
-
-
 def _listing(request: Request, account: Account) -> Response:
     page, page_size = Query(request).paging()
     # In index order, not newest first: the index is how an endpoint is named.
@@ -51,12 +41,12 @@ def _listing(request: Request, account: Account) -> Response:
 
 
 async def list_endpoints(request: Request) -> Response:
-    _, account = await _account(request)
+    _, account = await account_to_configure(request)
     return _listing(request, account)
 
 
 async def put_endpoints(request: Request) -> Response:
-    mock, account = await _account(request)
+    mock, account = await account_to_configure(request)
     raw = await read_body(request)
     try:
         body = orjson.loads(raw) if raw.strip() else None
@@ -108,7 +98,7 @@ def _endpoint(index: int, item: object, errors: dict[str, list[str]]) -> Endpoin
 
 
 async def enable_endpoint(request: Request) -> Response:
-    mock, account = await _account(request)
+    mock, account = await account_to_configure(request)
     raw = request.path_params["index"]
     if not raw.isdigit():
         raise ProblemError(404, f"The account has no endpoint {raw!r}.")

@@ -12,8 +12,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mock_puresms.control.resources._shared import json_object
-from mock_puresms.core import Mock, parse_duration
+from mock_puresms.control.resources._shared import account_to_configure, json_object
+from mock_puresms.core import parse_duration
 from mock_puresms.domain.accounts import Account
 from mock_puresms.domain.rate_limits import (
     MAX_REQUESTS,
@@ -22,8 +22,7 @@ from mock_puresms.domain.rate_limits import (
     RateLimitState,
     retry_after_seconds,
 )
-from mock_puresms.web.context import mock_of
-from mock_puresms.web.problems import ProblemError, validation_error
+from mock_puresms.web.problems import validation_error
 from mock_puresms.web.responses import json_response
 
 _REQUESTS = f"'requests' must be a whole number from 1 to {MAX_REQUESTS}."
@@ -48,29 +47,19 @@ def rate_limit_json(account: Account, state: RateLimitState) -> dict[str, Any]:
     }
 
 
-async def _account(request: Request) -> tuple[Mock, Account]:
-    mock = mock_of(request)
-    ident = request.path_params["account"]
-    # In open mode also an account not used yet: a test sets its limit before it sends.
-    account = await mock.find_account_to_configure(ident)
-    if account is None:
-        raise ProblemError(404, f"No account with id or name '{ident}'.")
-    return mock, account
-
-
 async def get_rate_limit(request: Request) -> Response:
-    mock, account = await _account(request)
+    mock, account = await account_to_configure(request)
     return json_response(rate_limit_json(account, mock.rate_limit(account.id)))
 
 
 async def put_rate_limit(request: Request) -> Response:
-    mock, account = await _account(request)
+    mock, account = await account_to_configure(request)
     limit = parse_rate_limit(await json_object(request))
     return json_response(rate_limit_json(account, mock.set_rate_limit(account.id, limit)))
 
 
 async def delete_rate_limit(request: Request) -> Response:
-    mock, account = await _account(request)
+    mock, account = await account_to_configure(request)
     return json_response(rate_limit_json(account, mock.set_rate_limit(account.id, None)))
 
 

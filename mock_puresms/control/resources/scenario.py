@@ -7,11 +7,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mock_puresms.control.resources._shared import scenario_problems
 from mock_puresms.core import Mock, ScenarioError, shipped_scenario_names
 from mock_puresms.web.body import read_body
 from mock_puresms.web.context import mock_of
 from mock_puresms.web.paging import Query
-from mock_puresms.web.problems import ProblemError, field_error, validation_error
+from mock_puresms.web.problems import ProblemError, field_error
 from mock_puresms.web.responses import json_response
 
 _YAML_TYPES = ("application/yaml", "text/yaml", "application/x-yaml", "text/x-yaml")
@@ -62,9 +63,5 @@ async def put_scenario(request: Request) -> Response:
     try:
         mock.use_scenario_text(text)
     except ScenarioError as exc:
-        errors: dict[str, list[str]] = {}
-        for problem in exc.problems:
-            where = f"line {problem.line}: " if problem.line is not None else ""
-            errors.setdefault(problem.path or "$", []).append(where + problem.reason)
-        raise validation_error(errors) from exc
+        raise scenario_problems(exc) from exc
     return json_response(scenario_json(mock))
