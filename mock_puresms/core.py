@@ -132,7 +132,7 @@ class Mock:
         self._retention = retention
         self._pricing = pricing if pricing is not None else Pricing()
         self._pruner: asyncio.Task[None] | None = None
-        self._recovery = Recovery(parts.engine, parts.webhooks)
+        self._recovery = Recovery(parts.engine, parts.webhooks, parts.events)
         # admit(account_id): count an API request of the account against its rate limit;
         # ``None`` when admitted, else the milliseconds until it would be (nothing is
         # counted then). The limiter's own method rather than a façade method calling it:

@@ -16,6 +16,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+from mock_puresms.domain.events import EventBus, MessagesLoaded
 from mock_puresms.domain.ports import Recovered
 from mock_puresms.simulation.engine import SimulationEngine
 from mock_puresms.webhooks.dispatcher import WebhookDispatcher
@@ -26,9 +27,12 @@ log = logging.getLogger("mock_puresms")
 class Recovery:
     """Resumes what a store recovered, and finishes its background load."""
 
-    def __init__(self, engine: SimulationEngine, webhooks: WebhookDispatcher) -> None:
+    def __init__(
+        self, engine: SimulationEngine, webhooks: WebhookDispatcher, events: EventBus
+    ) -> None:
         self._engine = engine
         self._webhooks = webhooks
+        self._events = events
         self._task: asyncio.Task[None] | None = None
 
     def start(self, recovered: Recovered) -> None:
@@ -63,6 +67,8 @@ class Recovery:
         self._engine.resume_replies(part.in_flight)
         if part.receipts or part.deliveries:
             self._webhooks.resume(part.receipts, part.deliveries)
+        if part.loaded:
+            self._events.publish(MessagesLoaded(part.loaded))
 
     async def _finish(self, rest: AsyncIterator[Recovered]) -> None:
         try:

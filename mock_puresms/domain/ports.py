@@ -190,6 +190,7 @@ class Recovered:
     # runs it after start-up and resumes what each part yields (the store's reads wait
     # for it to finish).
     rest: AsyncIterator[Recovered] | None = None
+    loaded: int = 0  # in a part of ``rest``: how many messages it brought into memory
 
 
 class StateStore(Protocol):

@@ -16,6 +16,7 @@ from mock_puresms.domain.queries import TEXT_SCAN_LIMIT, MessageQuery, Page, pag
 from mock_puresms.domain.statuses import FINAL_STATUSES, DeliveryStatus
 from mock_puresms.storage.memory.index import MessageIndex
 from mock_puresms.storage.memory.ledger import ALL, Ledger, kinds_of
+from mock_puresms.storage.memory.references import References
 
 _REFERENCE = attrgetter("reference")
 _BATCH_REFERENCE = attrgetter("batch_reference")
@@ -60,7 +61,7 @@ class _AccountMessages:
             self.ordered = False
         self.messages.extend(messages)
 
-    def keep(self, kept: dict[str, Message]) -> None:
+    def keep(self, kept: References[Message]) -> None:
         """Drop every message not in ``kept`` and rebuild the indexes (retention)."""
         self.messages = [m for m in self.messages if m.reference in kept]
         self.by_batch, self.by_client_reference = MessageIndex(), MessageIndex()
@@ -134,7 +135,7 @@ class MessageTable:
     """Every message, by reference in creation order, and per account."""
 
     def __init__(self) -> None:
-        self._messages: dict[str, Message] = {}
+        self._messages: References[Message] = References()
         self._accounts: dict[str, _AccountMessages] = {}
         # Counts by status, test flag and API per block of the creation order: the lists
         # filtered on those (and the cross-account ones) are answered from it.

@@ -37,7 +37,7 @@ from mock_puresms.storage.sqlite.loading import SLICE, SendsReader
 EAGER_SECONDS = 0.2
 """How long ``open`` loads messages before the server answers: a small file is then
 loaded whole, and a large one goes on in the background."""
-TURN_SECONDS = 0.02
+TURN_SECONDS = 0.008
 """How long the background load adds messages before other work gets a turn."""
 
 
@@ -73,6 +73,7 @@ class SqliteStore:
         self._journal.start()
         reader = self._reader = SendsReader(self._path, loaded.last_send, self._slice_size)
         in_flight: list[Message] = []
+        loaded_now = 0
         # Blocking is right here: the server does not answer before ``open`` returns.
         deadline = time.perf_counter() + self._eager_seconds
         while (left := deadline - time.perf_counter()) > 0:
@@ -85,16 +86,19 @@ class SqliteStore:
                     in_flight=in_flight,
                     receipts=await self._owed(loaded.owed),
                     deliveries=loaded.deliveries,
+                    loaded=loaded_now,
                 )
             if part is not False:
                 await memory.add_messages(part.messages)
                 in_flight.extend(part.in_flight)
+                loaded_now += len(part.messages)
         self._loading = asyncio.Event()
         return Recovered(
             clock=loaded.clock,
             in_flight=in_flight,
             deliveries=loaded.deliveries,
             rest=self._rest(reader, loaded.owed),
+            loaded=loaded_now,
         )
 
     async def _rest(
@@ -105,14 +109,15 @@ class SqliteStore:
         memory = self._memory
         try:
             in_flight: list[Message] = []
+            loaded = 0
             turn_ends = time.perf_counter() + TURN_SECONDS
             while (part := await reader.next()) is not None:
                 await memory.add_messages(part.messages)
                 in_flight.extend(part.in_flight)
+                loaded += len(part.messages)
                 if time.perf_counter() >= turn_ends:
-                    if in_flight:
-                        yield Recovered(in_flight=in_flight)
-                        in_flight = []
+                    yield Recovered(in_flight=in_flight, loaded=loaded)
+                    in_flight, loaded = [], 0
                     await asyncio.sleep(0)  # a turn for the requests
                     turn_ends = time.perf_counter() + TURN_SECONDS
             # The sends made meanwhile, after the loaded ones; then reads go ahead.
@@ -120,7 +125,7 @@ class SqliteStore:
             for messages in held:
                 await memory.add_messages(messages)
             self._loaded()
-            yield Recovered(in_flight=in_flight, receipts=await self._owed(owed))
+            yield Recovered(in_flight=in_flight, receipts=await self._owed(owed), loaded=loaded)
         finally:
             # Also when stopped or failed: waiting reads then answer from what is loaded.
             self._loaded()
