@@ -4,9 +4,10 @@ A Python dict grows by copying its whole table at once: at 699,050 entries a dic
 references takes 20 ms on an idle core to grow, and up to 90 ms beside a thread that
 wants the interpreter too (a restart's background load), all that time holding the event
 loop. ``References`` keeps the newest entries in a dict and seals it once it holds
-``SEGMENT`` (a send may take it past that by its size); lookups try the newest segment first, then the sealed ones, so
-no growth copies more than one segment. The order of ``values`` is the order of
-insertion, as a dict's. ``tests/unit/storage/test_references.py`` holds it to a dict.
+``SEGMENT`` (a send may take it past that by its size); lookups try the newest segment
+first, then the sealed ones, so no growth copies more than one segment. The order of
+``values`` is the order of insertion, as a dict's; ``tests/unit/storage/test_references.py``
+holds it to a dict.
 """
 
 from __future__ import annotations

@@ -146,6 +146,11 @@ class SqliteStore:
                 receipts.append((message, position))
         return receipts
 
+    @property
+    def loading(self) -> bool:
+        """Whether messages are still loading in the background (``Recovered.rest``)."""
+        return self._loading is not None
+
     async def wait_loaded(self) -> None:
         """Return once every message of the file is in memory."""
         if self._loading is not None:
