@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 
 from mock_puresms.domain.events import EventBus, MessagesLoaded
@@ -39,6 +40,11 @@ class Recovery:
         """Resume what ``open`` returned; load the rest, if any, in the background."""
         self._resume(recovered)
         if recovered.rest is not None:
+            log.info(
+                "%d messages loaded at start-up; the rest load in the background (lists, "
+                "clock advances, retention and resets wait for them)",
+                recovered.loaded,
+            )
             loop = asyncio.get_running_loop()
             self._task = loop.create_task(self._finish(recovered.rest), name="mock-puresms-load")
 
@@ -71,9 +77,18 @@ class Recovery:
             self._events.publish(MessagesLoaded(part.loaded))
 
     async def _finish(self, rest: AsyncIterator[Recovered]) -> None:
+        started = time.perf_counter()
+        loaded = 0
         try:
             async for part in rest:
                 self._resume(part)
+                loaded += part.loaded
         except Exception:
             # The store answers from what it loaded; the log says what went wrong.
             log.exception("loading the rest of the --db file failed")
+        else:
+            log.info(
+                "all messages loaded: %d in the background in %.1f s",
+                loaded,
+                time.perf_counter() - started,
+            )
