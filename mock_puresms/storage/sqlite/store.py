@@ -34,7 +34,7 @@ from mock_puresms.storage.memory import MemoryStore
 from mock_puresms.storage.sqlite.journal import SqliteJournal
 from mock_puresms.storage.sqlite.loading import SLICE, SendsReader
 
-EAGER_SECONDS = 0.2
+EAGER_SECONDS = 0.05
 """How long ``open`` loads messages before the server answers: a small file is then
 loaded whole, and a large one goes on in the background."""
 TURN_SECONDS = 0.008
