@@ -12,9 +12,10 @@ with its connection. The timeout bounds the whole attempt: connecting, sending, 
 answer's headers and that read. Redirects are never followed: a ``3xx`` is an answer
 like any other non-``200``.
 
-aiohttp takes a tenth of a second to import, a fifth of the server's start-up: it is
-imported on a thread of its own when a sender is made, so the server answers without
-waiting for it and the first POST finds it imported.
+aiohttp takes a tenth of a second to import, a fifth of the server's start-up: ``serve``
+imports it on a thread of its own (``import_in_background``), so the server answers
+without waiting for it and the first POST finds it imported. Elsewhere (in-process
+servers) the first POST imports it.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def _aiohttp() -> ModuleType:
     return importlib.import_module("aiohttp")
 
 
-def _import_in_background() -> None:
+def import_in_background() -> None:
     """Import aiohttp on a thread (once a process): a no-op when it is imported."""
     if "aiohttp" not in sys.modules:
         threading.Thread(target=_aiohttp, name="mock-puresms-import", daemon=True).start()
@@ -71,7 +72,6 @@ class AiohttpSender:
 
     def __init__(self) -> None:
         self._session: aiohttp.ClientSession | None = None
-        _import_in_background()
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
