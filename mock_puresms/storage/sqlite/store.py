@@ -45,13 +45,14 @@ class SqliteStore:
     """Everything in SQLite at ``path`` (WAL mode), served from memory."""
 
     def __init__(
-        self, path: Path, *, eager_seconds: float = EAGER_SECONDS, slice_size: int = SLICE
+        self, path: Path, *, eager_seconds: float | None = None, slice_size: int | None = None
     ) -> None:
         self._path = path
         self._journal = SqliteJournal(path)
         self._memory = MemoryStore()
-        self._eager_seconds = eager_seconds
-        self._slice_size = slice_size
+        # The module's values when not given, read now: tests set them for a whole app.
+        self._eager_seconds = EAGER_SECONDS if eager_seconds is None else eager_seconds
+        self._slice_size = SLICE if slice_size is None else slice_size
         # While messages are still loading: set when they are all in memory.
         self._loading: asyncio.Event | None = None
         self._held: list[Sequence[Message]] = []  # sends made while loading, in order
