@@ -144,18 +144,16 @@ class SendDecoder:
         """The messages of one stored send, like ``rows.messages_of``: ``columns`` is
         the send's body a field at a time, each field's JSON text (as SQLite's
         ``json_each`` splits it, so that no one decoding holds the interpreter for long),
-        and ``changed`` the ``message_state`` rows (reference, status, history, pending,
-        next_due, reply_plan, cancelled) of its messages whose state changed since."""
+        and ``changed`` the ``message_state`` of its messages whose state changed since,
+        in order: (position in the send, status, history, pending, next_due, reply_plan,
+        cancelled) as stored."""
         body = _Columns(columns)
         references: list[str] = body["reference"]
         count = len(references)
         cancelled: list[bool] | None = None
         if len(changed) == count:  # the usual file after a run: every message moved on
             # The body's state columns are out of date for all: they are not decoded.
-            by_reference = {row[0]: row for row in changed}
-            _, status, history, steps, due, replies, gone = zip(
-                *map(by_reference.__getitem__, references), strict=True
-            )
+            _, status, history, steps, due, replies, gone = zip(*changed, strict=True)
             statuses, next_due = list(status), list(due)
             histories = self._histories.column(history)
             pending = self._pending.column(steps)
@@ -168,9 +166,7 @@ class SendDecoder:
             pending = _runs(body["pending"], _pending)
             next_due = body["next_due"]
             reply_plan = _runs(body["reply_plan"], _reply_plan)
-            position = dict(zip(references, range(count), strict=True)) if changed else {}
-            for reference, status_, history_, steps_, due_, replies_, gone_ in changed:
-                index = position[reference]
+            for index, status_, history_, steps_, due_, replies_, gone_ in changed:
                 statuses[index] = status_
                 [histories[index]] = self._histories.column((history_,))
                 [pending[index]] = self._pending.column((steps_,))

@@ -31,9 +31,11 @@ SLICE = 2048
 QUEUED_MOST = 8
 """Slices decoded ahead of the event loop at most: the reader never runs far ahead."""
 
+# The state of the messages of one send that changed since, by position in the send
+# (json_each's key), in order: the send's references, one index lookup each.
 _STATE_OF_SEND = (
-    "SELECT reference, status, history, pending, next_due, reply_plan, cancelled "
-    "FROM message_state WHERE reference IN (SELECT value FROM json_each(?))"
+    "SELECT r.key, s.status, s.history, s.pending, s.next_due, s.reply_plan, s.cancelled "
+    "FROM json_each(?) AS r JOIN message_state AS s ON s.reference = r.value ORDER BY r.key"
 )
 
 
