@@ -39,6 +39,8 @@ EAGER_SECONDS = 0.05
 loaded whole, and a large one goes on in the background."""
 TURN_SECONDS = 0.008
 """How long the background load adds messages before other work gets a turn."""
+OWED_PART = 4096
+"""Owed receipts handed over at once after a background load (a few milliseconds)."""
 
 
 class SqliteStore:
@@ -106,7 +108,8 @@ class SqliteStore:
         self, reader: SendsReader, owed: list[tuple[str, int]]
     ) -> AsyncIterator[Recovered]:
         """The rest of the messages into memory, a turn at a time; yields the messages
-        the simulation must resume, and at the end the receipts still owed."""
+        the simulation must resume, then the receipts still owed. Reads go ahead once
+        the messages are in (before the receipts: they change nothing a read sees)."""
         memory = self._memory
         try:
             in_flight: list[Message] = []
@@ -126,7 +129,12 @@ class SqliteStore:
             for messages in held:
                 await memory.add_messages(messages)
             self._loaded()
-            yield Recovered(in_flight=in_flight, receipts=await self._owed(owed), loaded=loaded)
+            yield Recovered(in_flight=in_flight, loaded=loaded)
+            # The receipts owed, in order, a part at a time: a crash in the middle of a
+            # simulation step of a big bulk leaves one owed for each of its messages.
+            for start in range(0, len(owed), OWED_PART):
+                yield Recovered(receipts=await self._owed(owed[start : start + OWED_PART]))
+                await asyncio.sleep(0)
         finally:
             # Also when stopped or failed: waiting reads then answer from what is loaded.
             self._loaded()
