@@ -61,9 +61,9 @@ class _AccountMessages:
             self.ordered = False
         self.messages.extend(messages)
 
-    def keep(self, kept: References[Message]) -> None:
-        """Drop every message not in ``kept`` and rebuild the indexes (retention)."""
-        self.messages = [m for m in self.messages if m.reference in kept]
+    def drop(self, gone: set[int]) -> None:
+        """Drop the messages in ``gone`` (by ``id``) and rebuild the indexes (retention)."""
+        self.messages = [m for m in self.messages if id(m) not in gone]
         self.by_batch, self.by_client_reference = MessageIndex(), MessageIndex()
         self.by_to, self.by_to_covers = MessageIndex(), 0
         for message in self.messages:
@@ -382,10 +382,11 @@ class MessageTable:
                 touched.add(message.account_id)
                 gone.append(message)
         self._ledger.remove(gone)
+        dropped = set(map(id, gone))
         for account_id in touched:
             data = self._accounts.get(account_id)
             if data is not None:
-                data.keep(self._messages)
+                data.drop(dropped)
 
     def reset(self, account_id: str) -> None:
         """Forget one account's messages."""
