@@ -158,16 +158,12 @@ def main() -> int:
     load = os.getloadavg()[0]
     print(f"messages: {figures['total']:.0f} (filled in {filled:.1f} s), db: {size >> 20} MiB")
     print(f"load average (1 min): {load:.2f} on {os.cpu_count()} cores")
-    print(
-        f"start on an empty --db (reference, median of {len(references)}): {reference:.2f} s"
-    )
+    print(f"start on an empty --db (reference, median of {len(references)}): {reference:.2f} s")
     print(
         f"healthy after restart: {healthy:.2f} s = {healthy / reference:.2f}x the reference "
         "(target < 2 s)"
     )
-    print(
-        f"every message listed after: {loaded:.2f} s = {loaded / reference:.2f}x the reference"
-    )
+    print(f"every message listed after: {loaded:.2f} s = {loaded / reference:.2f}x the reference")
     print(
         f"slowest health answer while loading: {figures['slowest_probe'] * 1000:.0f} ms "
         f"of {figures['probes']:.0f} (the event loop's longest hold, target <= 50 ms)"
