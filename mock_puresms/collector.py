@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import gc
 
-from mock_puresms.domain.events import Event, MessagesCreated, StateReset
+from mock_puresms.domain.events import Event, MessagesCreated, MessagesLoaded, StateReset
 
 # New messages between freezes: fewer objects than the collector's youngest generation
 # holds before it runs (the first threshold below), so it rarely gets to scan them.
@@ -53,6 +53,10 @@ def on_event(event: Event) -> None:
     ``mock-puresms serve`` installs: new messages are counted, resets may reclaim."""
     if isinstance(event, MessagesCreated):
         after_send(len(event.messages))
+    elif isinstance(event, MessagesLoaded):
+        # A restart's background load brings up to millions of messages in: unfrozen,
+        # the collector's older generations would scan them all, holding the loop.
+        after_send(event.count)
     elif isinstance(event, StateReset):
         after_reset()
 

@@ -35,6 +35,7 @@ from mock_puresms.domain.reports import DAY_MS, Pricing, TagSummary, client_tag_
 from mock_puresms.domain.sending import MessageService, Outbound
 from mock_puresms.domain.statuses import DeliveryStatus
 from mock_puresms.domain.tokens import IssuedToken, TokenService
+from mock_puresms.recovery import Recovery
 from mock_puresms.simulation.clock import Clock, VirtualClock
 from mock_puresms.simulation.durations import parse_duration
 from mock_puresms.simulation.engine import SimulationEngine
@@ -131,6 +132,7 @@ class Mock:
         self._retention = retention
         self._pricing = pricing if pricing is not None else Pricing()
         self._pruner: asyncio.Task[None] | None = None
+        self._recovery = Recovery(parts.engine, parts.webhooks, parts.events)
         # admit(account_id): count an API request of the account against its rate limit;
         # ``None`` when admitted, else the milliseconds until it would be (nothing is
         # counted then). The limiter's own method rather than a façade method calling it:
@@ -149,15 +151,17 @@ class Mock:
                 parts.clock.resume_at(recovered.clock)
             # Saved now, so a crash before the first advance still resumes here.
             await self._store.save_clock(parts.clock.now())
-        parts.engine.resume(recovered.in_flight)
-        parts.engine.resume_replies(recovered.in_flight)
-        parts.webhooks.resume(recovered.receipts, recovered.deliveries)
+        self._recovery.start(recovered)
         parts.scheduler.start()
         if self._retention.active:
-            await self.prune()
-            self._pruner = asyncio.get_running_loop().create_task(self._prune_periodically())
+            if not self._recovery.loading:  # else the first prune follows the load
+                await self.prune()
+            self._pruner = asyncio.get_running_loop().create_task(
+                self._prune_periodically(first=self._recovery.loading)
+            )
 
     async def stop(self) -> None:
+        await self._recovery.stop()
         if self._pruner is not None:
             self._pruner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -182,6 +186,7 @@ class Mock:
     async def reset(self, account_id: str | None = None) -> None:
         """Forget state (of one account, or all); configuration and scenario stay."""
         parts = self._parts
+        await self._recovery.wait()  # what is still loading is part of what is forgotten
         await self._store.reset(account_id)
         parts.webhooks.reset(account_id)
         parts.rate_limits.reset(None if account_id is None else (account_id,))
@@ -196,6 +201,7 @@ class Mock:
         """Apply ``--retention`` and ``--max-messages``; returns the messages removed."""
         if not self._retention.active:
             return 0
+        await self._recovery.wait()
         max_age = self._retention.max_age_ms
         cutoff = self._parts.clock.now() - max_age if max_age is not None else None
         removed = await self._store.prune(cutoff, self._retention.max_messages)
@@ -207,9 +213,11 @@ class Mock:
         await self._parts.tokens.forget_expired()
         return removed
 
-    async def _prune_periodically(self) -> None:
+    async def _prune_periodically(self, first: bool = False) -> None:
         while True:
-            await asyncio.sleep(PRUNE_INTERVAL_SECONDS)
+            if not first:
+                await asyncio.sleep(PRUNE_INTERVAL_SECONDS)
+            first = False
             try:
                 await self.prune()
             except Exception:
@@ -227,6 +235,8 @@ class Mock:
 
     async def advance(self, milliseconds: int) -> None:
         """Move the virtual clock (``ClockNotVirtual`` on a real one) and remember it."""
+        # Steps of messages still loading are resumed first, so none is skipped over.
+        await self._recovery.wait()
         await self._parts.scheduler.advance(milliseconds)
         await self._store.save_clock(self._parts.clock.now())
         await self.prune()

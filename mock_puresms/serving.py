@@ -26,6 +26,7 @@ from mock_puresms.logs import log_config
 from mock_puresms.server import MockServer
 from mock_puresms.settings import Settings
 from mock_puresms.settings_errors import explain
+from mock_puresms.webhooks import sender
 
 
 def error(message: str) -> None:
@@ -66,6 +67,8 @@ def serve(flags: Mapping[str, Any]) -> int:
         return _closing(sockets, exit_codes.BAD_SETTINGS)
     collector.manage_for_server()
     mock_for(app).subscribe(collector.on_event)
+    # After the freeze above: what the import makes and drops is the collector's to free.
+    sender.import_in_background()
     port: int = sockets[0].getsockname()[1]
     server = _BannerServer(
         uvicorn.Config(

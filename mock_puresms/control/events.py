@@ -35,6 +35,7 @@ from mock_puresms.control.closing import Closing
 from mock_puresms.domain.events import (
     Event,
     MessagesCreated,
+    MessagesLoaded,
     ReplyReceived,
     StatusChanged,
     StatusesChanged,
@@ -87,7 +88,7 @@ class EventStreams:
         return len(self._clients)
 
     def __call__(self, event: Event) -> None:
-        if not self._clients:
+        if not self._clients or isinstance(event, MessagesLoaded):
             return
         if isinstance(event, StatusesChanged):
             # A stream shows each change as its own event, and counts them one by one.

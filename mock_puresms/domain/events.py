@@ -76,8 +76,18 @@ class StateReset:
     account_id: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class MessagesLoaded:
+    """``count`` messages a durable store kept came into memory after a restart, in
+    the background: nothing happened to them (for the process's own housekeeping, such
+    as the garbage collector's policy; streams and webhooks ignore it)."""
+
+    count: int
+
+
 Event = (
     MessagesCreated
+    | MessagesLoaded
     | StatusChanged
     | StatusesChanged
     | ReplyReceived

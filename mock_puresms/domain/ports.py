@@ -9,7 +9,7 @@ and tokens are immutable values: a change is a new value saved over the old one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -186,6 +186,11 @@ class Recovered:
     in_flight: list[Message] = field(default_factory=list)  # messages with a plan
     receipts: list[tuple[Message, int]] = field(default_factory=list)  # (message, history index)
     deliveries: list[Delivery] = field(default_factory=list)  # unfinished, oldest first
+    # What is still loading, when the store loads the rest in the background: the mock
+    # runs it after start-up and resumes what each part yields (the store's reads wait
+    # for it to finish).
+    rest: AsyncIterator[Recovered] | None = None
+    loaded: int = 0  # in a part of ``rest``: how many messages it brought into memory
 
 
 class StateStore(Protocol):

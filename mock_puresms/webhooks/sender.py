@@ -11,27 +11,48 @@ keep a small answer's connection for the next POST); a bigger or slower one is d
 with its connection. The timeout bounds the whole attempt: connecting, sending, the
 answer's headers and that read. Redirects are never followed: a ``3xx`` is an answer
 like any other non-``200``.
+
+aiohttp takes a tenth of a second to import, a fifth of the server's start-up: ``serve``
+imports it on a thread of its own (``import_in_background``), so the server answers
+without waiting for it and the first POST finds it imported. Elsewhere (in-process
+servers) the first POST imports it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import importlib
+import sys
+import threading
 from collections.abc import Mapping
-from typing import Protocol
-
-import aiohttp
+from types import ModuleType
+from typing import TYPE_CHECKING, Protocol
 
 from mock_puresms.webhooks.lanes import MAX_CONCURRENT_POSTS
+
+if TYPE_CHECKING:
+    import aiohttp
 
 # The most of a receiver's answer read; the rest is never read (its connection closes).
 MAX_BODY_READ = 4096
 
 
+def _aiohttp() -> ModuleType:
+    return importlib.import_module("aiohttp")
+
+
+def import_in_background() -> None:
+    """Import aiohttp on a thread (once a process): a no-op when it is imported."""
+    if "aiohttp" not in sys.modules:
+        threading.Thread(target=_aiohttp, name="mock-puresms-import", daemon=True).start()
+
+
 @functools.lru_cache(maxsize=16)
 def _timeout(seconds: float) -> aiohttp.ClientTimeout:
     """One timeout object per value (the dispatcher uses one), not one per POST."""
-    return aiohttp.ClientTimeout(total=seconds)
+    timeout: aiohttp.ClientTimeout = _aiohttp().ClientTimeout(total=seconds)
+    return timeout
 
 
 class DeliveryFailed(Exception):
@@ -54,6 +75,7 @@ class AiohttpSender:
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
+            aiohttp = _aiohttp()
             connector = aiohttp.TCPConnector(limit=MAX_CONCURRENT_POSTS)
             # No environment proxies: a mock delivers to the URLs it was given.
             self._session = aiohttp.ClientSession(connector=connector, trust_env=False)
@@ -74,7 +96,7 @@ class AiohttpSender:
                     return response.status
         except TimeoutError as exc:
             raise DeliveryFailed(f"timeout after {round(timeout * 1000)} ms") from exc
-        except (aiohttp.ClientError, ValueError, OSError) as exc:
+        except (_aiohttp().ClientError, ValueError, OSError) as exc:
             # ValueError covers URLs the client refuses (aiohttp.InvalidURL is one).
             detail = str(exc)
             raise DeliveryFailed(

@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 
 from mock_puresms import collector
 from mock_puresms.app import mock_for
+from mock_puresms.domain.events import MessagesLoaded
 from mock_puresms.testing.server_thread import ServerThread
 
 if TYPE_CHECKING:
@@ -134,3 +135,13 @@ def test_in_process_servers_leave_the_collector_alone(mock: Mock) -> None:
     frozen, thresholds = gc.get_freeze_count(), gc.get_threshold()
     bulk(mock, collector.FREEZE_EVERY)
     assert (gc.get_freeze_count(), gc.get_threshold()) == (frozen, thresholds)
+
+
+def test_messages_a_restart_loads_in_the_background_are_frozen_too(managed: Install) -> None:
+    """The background load's parts (``MessagesLoaded``) count as new messages."""
+    frozen = gc.get_freeze_count()
+    loaded = [[] for _ in range(collector.FREEZE_EVERY)]  # stand-ins the collector tracks
+    collector.on_event(MessagesLoaded(len(loaded) - 1))
+    assert gc.get_freeze_count() == frozen
+    collector.on_event(MessagesLoaded(1))
+    assert gc.get_freeze_count() >= frozen + len(loaded)

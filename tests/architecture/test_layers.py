@@ -20,7 +20,7 @@ PACKAGE = Path(mock_puresms.__file__).parent
 MAX_MODULE_LINES = 600
 
 # The core: plain Python, no HTTP framework.
-CORE_PARTS = frozenset({"domain", "simulation", "storage", "webhooks", "core"})
+CORE_PARTS = frozenset({"domain", "simulation", "storage", "webhooks", "core", "recovery"})
 WEB_FRAMEWORKS = ("starlette", "uvicorn")
 # What the HTTP surfaces may import from the package: the façade, the domain's values and
 # errors, what the surfaces share, and their own modules. Never a store, the simulation

@@ -16,6 +16,7 @@ from mock_puresms.domain.queries import TEXT_SCAN_LIMIT, MessageQuery, Page, pag
 from mock_puresms.domain.statuses import FINAL_STATUSES, DeliveryStatus
 from mock_puresms.storage.memory.index import MessageIndex
 from mock_puresms.storage.memory.ledger import ALL, Ledger, kinds_of
+from mock_puresms.storage.memory.references import References
 
 _REFERENCE = attrgetter("reference")
 _BATCH_REFERENCE = attrgetter("batch_reference")
@@ -60,9 +61,9 @@ class _AccountMessages:
             self.ordered = False
         self.messages.extend(messages)
 
-    def keep(self, kept: dict[str, Message]) -> None:
-        """Drop every message not in ``kept`` and rebuild the indexes (retention)."""
-        self.messages = [m for m in self.messages if m.reference in kept]
+    def drop(self, gone: set[int]) -> None:
+        """Drop the messages in ``gone`` (by ``id``) and rebuild the indexes (retention)."""
+        self.messages = [m for m in self.messages if id(m) not in gone]
         self.by_batch, self.by_client_reference = MessageIndex(), MessageIndex()
         self.by_to, self.by_to_covers = MessageIndex(), 0
         for message in self.messages:
@@ -134,7 +135,7 @@ class MessageTable:
     """Every message, by reference in creation order, and per account."""
 
     def __init__(self) -> None:
-        self._messages: dict[str, Message] = {}
+        self._messages: References[Message] = References()
         self._accounts: dict[str, _AccountMessages] = {}
         # Counts by status, test flag and API per block of the creation order: the lists
         # filtered on those (and the cross-account ones) are answered from it.
@@ -381,10 +382,11 @@ class MessageTable:
                 touched.add(message.account_id)
                 gone.append(message)
         self._ledger.remove(gone)
+        dropped = set(map(id, gone))
         for account_id in touched:
             data = self._accounts.get(account_id)
             if data is not None:
-                data.keep(self._messages)
+                data.drop(dropped)
 
     def reset(self, account_id: str) -> None:
         """Forget one account's messages."""

@@ -37,7 +37,6 @@ from mock_puresms.storage.sqlite.rows import (
     delivery_of,
     delivery_row,
     history_column,
-    messages_of,
     plan_columns,
     send_body,
 )
@@ -93,11 +92,12 @@ _ACCOUNT_TABLES = (
 
 @dataclass(slots=True)
 class Loaded:
-    """Everything the file held at start-up, oldest first within each kind."""
+    """Everything the file held at start-up but its messages (read in the background,
+    see ``storage.sqlite.loading``), oldest first within each kind."""
 
     clock: int | None = None
+    last_send: int = 0  # the seq of the newest send: those up to it are to be read
     accounts: list[Account] = field(default_factory=list)
-    sends: list[list[Message]] = field(default_factory=list)  # the messages of each send
     replies: list[Reply] = field(default_factory=list)
     groups: list[Group] = field(default_factory=list)
     contacts: list[Contact] = field(default_factory=list)
@@ -156,7 +156,7 @@ class SqliteJournal:
     # -- start-up and shutdown ------------------------------------------------------
 
     def load(self) -> Loaded:
-        """Read back everything the file holds (before ``start``)."""
+        """Read back everything the file holds but its messages (before ``start``)."""
         connection = self._connection
         top = 0
         for table in ("sends", "replies", "contacts", "groups", "deliveries"):
@@ -171,19 +171,8 @@ class SqliteJournal:
                 "SELECT id, name, credits, receipt_url, reply_url, secret, endpoints FROM accounts"
             )
         ]
-        changed = {
-            row[0]: row[1:]
-            for row in connection.execute(
-                "SELECT reference, status, history, pending, next_due, reply_plan, cancelled "
-                "FROM message_state"
-            )
-        }
-        loaded.sends = [
-            messages_of(account_id, orjson.loads(body), changed)
-            for account_id, body in connection.execute(
-                "SELECT account_id, body FROM sends ORDER BY seq"
-            )
-        ]
+        last_send = connection.execute("SELECT COALESCE(MAX(seq), 0) FROM sends").fetchone()
+        loaded.last_send = last_send[0]
         loaded.replies = [
             Reply(*row)
             for row in connection.execute(

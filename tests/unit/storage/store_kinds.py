@@ -4,40 +4,65 @@ after a restart), and messages to store."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from mock_puresms.domain.messages import HistoryEntry, Message
-from mock_puresms.domain.ports import Store
+from mock_puresms.domain.ports import Recovered, Store
 from mock_puresms.domain.statuses import DeliveryStatus
 from mock_puresms.storage.memory import MemoryStore
 from mock_puresms.storage.sqlite import SqliteStore
 
 
 class Stores:
-    """Opens a store of one kind; ``restart`` closes and reopens a durable one."""
+    """Opens a store of one kind; ``restart`` closes and reopens a durable one.
+
+    ``sqlite-loading`` reopens with every message left to the background load, a message
+    a slice, which runs as the mock runs it (a task beside the reads): the reads after a
+    restart are made while it loads, and must wait for it.
+    """
 
     def __init__(self, kind: str, path: Path) -> None:
         self.kind = kind
         self.path = path
         self.current: Store | None = None
+        self.loading: asyncio.Task[None] | None = None
 
     def new(self) -> Store:
-        return MemoryStore() if self.kind == "memory" else SqliteStore(self.path)
+        if self.kind == "memory":
+            return MemoryStore()
+        if self.kind == "sqlite-loading":
+            return SqliteStore(self.path, eager_seconds=0, slice_size=1)
+        return SqliteStore(self.path)
 
     async def open(self) -> Store:
         self.current = self.new()
-        await self.current.open()
+        recovered = await self.current.open()
+        if recovered.rest is not None:
+            self.loading = asyncio.create_task(_drain(recovered.rest))
         return self.current
 
     async def restart(self, store: Store) -> Store:
-        """The store to read from now: for ``sqlite-restarted`` a new one on the file."""
-        if self.kind != "sqlite-restarted":
+        """The store to read from now: for ``sqlite-restarted`` and ``sqlite-loading``
+        a new one on the file."""
+        if self.kind not in ("sqlite-restarted", "sqlite-loading"):
             return store
+        await self.close(store)
+        store = await self.open()
+        if self.kind == "sqlite-loading":
+            assert isinstance(store, SqliteStore) and store.loading
+        return store
+
+    async def close(self, store: Store) -> None:
+        if self.loading is not None:
+            self.loading.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.loading
+            self.loading = None
         await store.close()
-        return await self.open()
 
     def run(self, body: Callable[[Store], Awaitable[Any]]) -> None:
         async def main() -> None:
@@ -47,9 +72,14 @@ class Stores:
                 await body(self.current)
             finally:
                 if self.current is not None:
-                    await self.current.close()
+                    await self.close(self.current)
 
         asyncio.run(main())
+
+
+async def _drain(rest: AsyncIterator[Recovered]) -> None:
+    async for _ in rest:
+        pass
 
 
 def message(reference: str, **fields: Any) -> Message:

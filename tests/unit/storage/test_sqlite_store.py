@@ -4,7 +4,10 @@ and ``open`` hands back what a restart must resume."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
+import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,8 @@ from store_kinds import message
 
 from mock_puresms.domain.deliveries import Delivery
 from mock_puresms.domain.messages import HistoryEntry
+from mock_puresms.domain.ports import Recovered
+from mock_puresms.domain.queries import MessageQuery
 from mock_puresms.domain.replies import Reply
 from mock_puresms.domain.statuses import DeliveryStatus
 from mock_puresms.storage.sqlite import SqliteStore
@@ -132,3 +137,89 @@ def test_the_api_client_tags_and_a_cancel_survive_a_restart(tmp_path: Path) -> N
 
     asyncio.run(before())
     asyncio.run(after())
+
+
+async def _drain(store: SqliteStore, rest: AsyncIterator[Recovered]) -> list[Recovered]:
+    return [part async for part in rest]
+
+
+def test_the_background_load_resumes_plans_and_receipts_and_sends_join_after_it(
+    tmp_path: Path,
+) -> None:
+    """Opened with everything left to the background (a message a slice): the parts
+    hand over every plan and owed receipt; a send made meanwhile, and its status change,
+    wait for the loaded messages and come after them, counted right."""
+    path = tmp_path / "mock.db"
+    planned = message("M1", pending=((ENROUTE, 100),), next_due=1100, created_at=1)
+    skipped = message("M2", status=SKIPPED, created_at=2)
+    plain = [message(f"M{i}", created_at=i) for i in range(3, 8)]
+
+    async def before() -> None:
+        store = SqliteStore(path)
+        await store.open()
+        await store.add_messages([planned, skipped])
+        await store.add_messages(plain)
+        await store.close()
+
+    async def during() -> None:
+        store = SqliteStore(path, eager_seconds=0, slice_size=1)
+        recovered = await store.open()
+        assert recovered.rest is not None and store.loading
+        assert (recovered.in_flight, recovered.receipts, recovered.loaded) == ([], [], 0)
+        loading = asyncio.create_task(_drain(store, recovered.rest))
+        new = message("N1", created_at=100)
+        await store.add_messages([new])  # written at once, in memory after the load
+        new.status = ENROUTE
+        new.history = (*new.history, HistoryEntry(ENROUTE, 101))
+        await store.save_messages([new])
+        assert store.loading  # still loading: the list below waits
+        page = await store.query_messages(MessageQuery("acc", page_size=3))
+        assert not store.loading  # the owed receipts may still be on their way
+        assert [m.reference for m in page.items] == ["N1", "M7", "M6"]
+        assert page.total_count == 8
+        enroute = await store.query_messages(MessageQuery("acc", status=ENROUTE))
+        assert [m.reference for m in enroute.items] == ["N1"]
+        parts = await loading
+        assert sum(part.loaded for part in parts) == 7
+        assert [m.reference for part in parts for m in part.in_flight] == ["M1"]
+        assert [(m.reference, at) for part in parts for m, at in part.receipts] == [("M2", 0)]
+        await store.close()
+
+    async def after() -> None:
+        store = SqliteStore(path)
+        await store.open()
+        page = await store.query_messages(MessageQuery("acc", page_size=20))
+        assert [m.reference for m in page.items] == ["N1", *(f"M{i}" for i in range(7, 0, -1))]
+        await store.close()
+
+    asyncio.run(before())
+    asyncio.run(during())
+    asyncio.run(after())
+
+
+def test_closing_while_loading_stops_the_reader(tmp_path: Path) -> None:
+    path = tmp_path / "mock.db"
+
+    async def before() -> None:
+        store = SqliteStore(path)
+        await store.open()
+        for i in range(50):
+            await store.add_messages([message(f"M{i}")])
+        await store.close()
+
+    async def during() -> None:
+        store = SqliteStore(path, eager_seconds=0, slice_size=1)
+        recovered = await store.open()
+        assert recovered.rest is not None
+        loading = asyncio.create_task(_drain(store, recovered.rest))
+        await asyncio.sleep(0)
+        loading.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loading
+        assert not store.loading  # what waited answers from what is loaded
+        await store.close()
+        names = [thread.name for thread in threading.enumerate()]
+        assert "mock-puresms-load" not in names
+
+    asyncio.run(before())
+    asyncio.run(during())
