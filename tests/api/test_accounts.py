@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 if TYPE_CHECKING:
-    from conftest import Mock
+    from inprocess import Mock
 
 MakeMock = Callable[..., "Mock"]
 GOOD = {"to": "447700900100", "from": "Acme", "content": "Hello"}

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import Mock
+    from inprocess import Mock
 
 BULK = "/v1/Sms/SendBulk"
 TO = "447700900100"

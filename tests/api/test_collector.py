@@ -20,7 +20,7 @@ from mock_puresms.domain.events import MessagesLoaded
 from mock_puresms.testing.server_thread import ServerThread
 
 if TYPE_CHECKING:
-    from conftest import Mock
+    from inprocess import Mock
 
 
 Install = Callable[[Starlette], None]

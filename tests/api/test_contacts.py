@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import Mock
+    from inprocess import Mock
 
 ADA = {
     "phoneNumber": "+447700900001",

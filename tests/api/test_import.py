@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import Mock
+    from inprocess import Mock
 
 IMPORT = "/v1/Contacts/Import"
 CSV = {"Content-Type": "text/csv"}

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Mock
+from inprocess import Mock
 from starlette.testclient import TestClient
 
 from mock_puresms import Settings, create_app

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import Mock
+    from inprocess import Mock
 
 
 def listing(mock: Mock, key: str = "test-key", **params: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 if TYPE_CHECKING:
-    from conftest import Mock
+    from inprocess import Mock
 
 MakeMock = Callable[..., "Mock"]
 TOKEN = "/connect/token"

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 if TYPE_CHECKING:
-    from conftest import Mock
+    from inprocess import Mock
 
 PROPERTY_SETTINGS = settings(
     max_examples=100,

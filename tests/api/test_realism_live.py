@@ -21,7 +21,7 @@ from mock_puresms.simulation.scenarios import parse_scenario
 from mock_puresms.testing.server_thread import ServerThread
 
 if TYPE_CHECKING:
-    from conftest import Mock
+    from inprocess import Mock
 
 HEADERS = {"X-API-Key": "realism-key"}
 SCENARIO = """\

@@ -15,7 +15,7 @@ import pytest
 from mock_puresms.domain.timestamps import format_ms, parse_iso
 
 if TYPE_CHECKING:
-    from conftest import Mock
+    from inprocess import Mock
 
 STOPPER = "447700900006"
 ORDINARY = "447700900100"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import Mock
+from inprocess import Mock
 from starlette.testclient import TestClient
 
 from mock_puresms import Settings, create_app

@@ -12,7 +12,7 @@ import pytest
 from mock_puresms.domain.timestamps import format_ms, parse_iso
 
 if TYPE_CHECKING:
-    from conftest import Mock
+    from inprocess import Mock
 
 ORDINARY = "447700900100"
 YAML = {"Content-Type": "application/yaml"}

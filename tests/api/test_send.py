@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import Mock
+    from inprocess import Mock
 
 SEND = "/v1/Sms/Send"
 GOOD = {"to": "447700900100", "from": "Acme", "content": "Hello"}

@@ -23,7 +23,7 @@ from mock_puresms.domain.statuses import DeliveryStatus
 from mock_puresms.domain.timestamps import format_ms, parse_iso
 
 if TYPE_CHECKING:
-    from conftest import Mock
+    from inprocess import Mock
 
 ORDINARY = "447700900100"
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import Mock
+    from inprocess import Mock
 
 REFUSED = [
     "http://127.1:8080/r",

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 if TYPE_CHECKING:
-    from conftest import Mock
+    from inprocess import Mock
 
 
 @pytest.fixture

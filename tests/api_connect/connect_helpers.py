@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 if TYPE_CHECKING:
-    from conftest import Mock
+    from inprocess import Mock
 
 API_KEY = "test-key"  # the key tests/conftest.py's Mock sends
 GOOD = {"sender": "Acme", "recipient": "+447700900123", "content": "Hello"}

@@ -8,7 +8,7 @@ import pytest
 from connect_helpers import FUTURE, GOOD, call, control_message, errors_of
 
 if TYPE_CHECKING:
-    from conftest import Mock
+    from inprocess import Mock
 
 BULK = "/sms/send/bulk"
 

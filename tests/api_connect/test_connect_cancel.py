@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from connect_helpers import FUTURE, GOOD, call, control_message, errors_of, send
 
 if TYPE_CHECKING:
-    from conftest import Mock
+    from inprocess import Mock
 
 
 def test_cancel_a_scheduled_message_is_an_empty_200_and_it_ends_cancelled(mock: Mock) -> None:

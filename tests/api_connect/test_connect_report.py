@@ -12,7 +12,7 @@ from connect_helpers import FUTURE, call, errors_of, send
 from mock_puresms.config_file import ConfigError, parse_config
 
 if TYPE_CHECKING:
-    from conftest import Mock
+    from inprocess import Mock
 
 REPORT = "/reporting/client-tag-report"
 

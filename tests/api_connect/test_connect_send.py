@@ -9,7 +9,7 @@ import pytest
 from connect_helpers import FUTURE, GOOD, call, control_message, errors_of, send
 
 if TYPE_CHECKING:
-    from conftest import Mock
+    from inprocess import Mock
 
 MIB = 1024 * 1024
 

@@ -23,9 +23,8 @@ from urllib.parse import quote
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from inprocess import Mock
 from starlette.routing import Mount, Route
-
-from tests.conftest import Mock
 
 
 @pytest.fixture

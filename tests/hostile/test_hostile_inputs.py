@@ -9,8 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from tests.conftest import Mock
+from inprocess import Mock
 
 HUGE = "9" * 5000  # past Python's 4,300-digit limit for int()
 JSON = {"content-type": "application/json"}

@@ -11,7 +11,7 @@ import pytest
 from mock_puresms.testing.webhook_sink import SinkServer, WebhookSink
 
 if TYPE_CHECKING:
-    from conftest import Mock
+    from inprocess import Mock
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from mock_puresms.domain.sending import Outbound, OutboundSms
 from mock_puresms.testing.webhook_sink import WebhookSink
 
 if TYPE_CHECKING:
-    from conftest import Mock
+    from inprocess import Mock
 
 KEY = "test-key"
 LIFECYCLE = (

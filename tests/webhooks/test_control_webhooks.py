@@ -17,7 +17,7 @@ from mock_puresms.testing.server_thread import ServerThread
 from mock_puresms.testing.webhook_sink import WebhookSink
 
 if TYPE_CHECKING:
-    from conftest import Mock
+    from inprocess import Mock
 
 DELIVERY_FIELDS = {
     "id",

@@ -15,7 +15,7 @@ from mock_puresms.testing.webhook_sink import WebhookSink
 from mock_puresms.webhooks import dispatcher
 
 if TYPE_CHECKING:
-    from conftest import Mock
+    from inprocess import Mock
 
 ENROUTE, DELIVERED = 1, 2
 

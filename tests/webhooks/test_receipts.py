@@ -17,7 +17,7 @@ from webhook_helpers import deliveries, set_webhooks
 from mock_puresms.testing.webhook_sink import WebhookSink
 
 if TYPE_CHECKING:
-    from conftest import Mock
+    from inprocess import Mock
 
 RECEIPT_FIELDS = {
     "reference",

@@ -17,7 +17,7 @@ from webhook_helpers import attempt_offsets, closed_port_url, deliveries, set_we
 from mock_puresms.testing.webhook_sink import WebhookSink
 
 if TYPE_CHECKING:
-    from conftest import Mock
+    from inprocess import Mock
 
 ONE_STEP = "name: one-step\ndefault: {lifecycle: [{status: Delivered, after: 1s}]}\n"
 FIRST = 1.25  # the receipt falls due at 1 s; the batch window adds 250 ms

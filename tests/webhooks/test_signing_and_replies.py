@@ -18,7 +18,7 @@ from webhook_helpers import attempt_offsets, deliveries, iso_ms, set_webhooks
 from mock_puresms.testing.webhook_sink import SinkRequest, WebhookSink
 
 if TYPE_CHECKING:
-    from conftest import Mock
+    from inprocess import Mock
 
 SECRET = "whsec-test-1"
 REPLY_FIELDS = {
