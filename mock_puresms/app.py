@@ -104,7 +104,10 @@ def build_mock(
     messages = MessageService(store, events, clock.now, planner.plan)
     contacts = ContactService(store, clock.now)
     replies = ReplyService(store, events, contacts)
-    engine = SimulationEngine(scheduler, messages, replies, planner)
+    # On the real clock, sends due at one instant share a script (see the engine).
+    engine = SimulationEngine(
+        scheduler, messages, replies, planner, merge_sends=clock.mode == "real"
+    )
     events.subscribe(engine)
     # What a segment costs: in the current API's receipts and its client-tag reports.
     pricing = Pricing(config.pricing.gbp_per_segment, config.pricing.eur_per_segment)

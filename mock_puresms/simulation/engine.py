@@ -80,6 +80,8 @@ class SimulationEngine:
         messages: MessageService,
         replies: ReplyService,
         planner: ScenarioPlanner,
+        *,
+        merge_sends: bool = False,
     ) -> None:
         self._scheduler = scheduler
         self._messages = messages
@@ -93,6 +95,14 @@ class SimulationEngine:
         # messages need no second look (``_live``).
         self._outside_changes = 0
         self._own_step: Sequence[Message] | None = None
+        # ``merge_sends`` (the real clock): a send whose messages are due at the very
+        # instant the previous send's are, on the same steps, joins that send's script
+        # instead of scheduling its own. Under load many sends land in one millisecond,
+        # and each script step costs a store write and an event whatever its size. The
+        # times stay exact: only sends due at the same instant merge.
+        self._merge_sends = merge_sends
+        self._open: _Script | None = None  # the last script made, until it first runs
+        self._open_due = 0
 
     @property
     def scenario(self) -> Scenario:
@@ -106,10 +116,12 @@ class SimulationEngine:
         """Reseed (the scheduler is cleared by the caller)."""
         self._planner.reseed()
         self._generations = {key: value + 1 for key, value in self._generations.items()}
+        self._open = None  # the scheduler no longer holds it
 
     def forget_account(self, account_id: str) -> None:
         """Let the pending scripts and scripted replies of one account lapse."""
         self._generations[account_id] = self._generations.get(account_id, 0) + 1
+        self._open = None
 
     def _generation(self, account_id: str) -> int:
         return self._generations.get(account_id, 0)
@@ -169,14 +181,50 @@ class SimulationEngine:
             self.resume(messages)
             return
         generation = self._generation(first.account_id)
-        script = _Script(first.account_id, first.pending, generation, routing)
         # One send's messages share their first history tuple (``MessageService.send``),
         # and all follow the script in their first status, as just checked.
-        script.together = all(map(is_, map(_HISTORY, messages), repeat(first.history)))
+        together = all(map(is_, map(_HISTORY, messages), repeat(first.history)))
+        if self._merge_sends and self._joined(first, messages, routing, generation, together):
+            return
+        script = _Script(first.account_id, first.pending, generation, routing)
+        script.together = together
         script.checked_at = self._outside_changes
         script.messages = list(messages)
         run = self._accept if first.status is DeliveryStatus.SCHEDULED else self._run_step
         self._scheduler.at(first.next_due, partial(run, script))
+        if self._merge_sends:
+            self._open, self._open_due = script, first.next_due
+
+    def _joined(
+        self,
+        first: Message,
+        messages: Sequence[Message],
+        routing: Routing | None,
+        generation: int,
+        together: bool,
+    ) -> bool:
+        """Add one send's messages (all on ``first``'s steps) to the open script when
+        it has not run yet and is due at the same instant, on the same steps, in the
+        same first status; whether they were added."""
+        script = self._open
+        if (
+            script is None
+            or script.steps is not first.pending
+            or self._open_due != first.next_due
+            or script.account_id != first.account_id
+            or script.generation != generation
+            or script.messages[0].status is not first.status
+        ):
+            return False
+        shared = script.messages[0]
+        if script.routing != routing:
+            script.routing = None  # no longer known to be shared
+        # Still one history tuple when the sends share theirs (``MessageService.send``
+        # reuses it for sends at the same instant); and one due-time object.
+        script.together = together and script.together and first.history is shared.history
+        deque(map(setattr, messages, repeat("next_due"), repeat(shared.next_due)), maxlen=0)
+        script.messages.extend(messages)
+        return True
 
     def resume_replies(self, messages: Iterable[Message]) -> None:
         """Schedule the scripted replies owed by delivered messages (after a restart)."""
@@ -224,11 +272,15 @@ class SimulationEngine:
 
     async def _accept(self, script: _Script, due: int) -> None:
         """A scheduled send falls due: Accepted now, its lifecycle counts from here."""
+        if self._open is script:
+            self._open = None
         live = self._live(script, DeliveryStatus.SCHEDULED)
         self._advance_plan(live, script, due, script.steps)
         await self._step(live, DeliveryStatus.ACCEPTED, due, script)
 
     async def _run_step(self, script: _Script, due: int) -> None:
+        if self._open is script:
+            self._open = None
         live = self._live(script)
         status = script.steps[0][0]
         # The plan moves on before the change is saved, so both are stored together.
