@@ -332,12 +332,13 @@ def main() -> int:
         for round_ in range(plan.rounds):
             print(f"round {round_ + 1}/{plan.rounds}", file=sys.stderr)
             for api, (single_path, bulk_path) in APIS.items():
+                single = bodies[api][0]
                 for name, by_api in servers.items():
-                    result = wrk(by_api[api].base_url + single_path, bodies[api][0], 32, plan.seconds)
+                    result = wrk(by_api[api].base_url + single_path, single, 32, plan.seconds)
                     record(f"{api} c32 rps", name, result.rps)
                     record(f"{api} c32 p99", name, result.p99_ms)
                 for name, by_api in servers.items():
-                    result = wrk(by_api[api].base_url + single_path, bodies[api][0], 1, plan.seconds)
+                    result = wrk(by_api[api].base_url + single_path, single, 1, plan.seconds)
                     record(f"{api} c1 rps", name, result.rps)
                 for name, by_api in servers.items():
                     if name == "mock":
