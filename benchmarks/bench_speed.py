@@ -88,7 +88,7 @@ class WrkResult:
 def wrk(url: str, body_file: Path, connections: int, seconds: float) -> WrkResult:
     """``wrk`` posting ``body_file`` over ``connections`` kept-alive connections."""
     command = [
-        "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+        "wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s",
         "-s", str(WRK_SCRIPT), url, "--", str(body_file), KEY,
     ]  # fmt: skip
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
