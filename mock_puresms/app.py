@@ -57,6 +57,11 @@ from mock_puresms.web.render import reply_json
 from mock_puresms.webhooks.dispatcher import WebhookDispatcher
 from mock_puresms.webhooks.sender import WebhookSender
 
+REAL_CLOCK_DUE_TICK_MS = 10
+"""On the real clock, sends whose lifecycles fall due within this many mock milliseconds
+of the first of them step together: under load a script step per send would cost more
+than the sends (issue 17); a send alone in its window keeps its exact times."""
+
 
 def endpoints_of(configs: Sequence[EndpointConfig]) -> list[Endpoint]:
     """Webhook endpoints of the current API as configured (or PUT on the control surface)."""
@@ -104,10 +109,10 @@ def build_mock(
     messages = MessageService(store, events, clock.now, planner.plan)
     contacts = ContactService(store, clock.now)
     replies = ReplyService(store, events, contacts)
-    # On the real clock, sends due at one instant share a script (see the engine).
-    engine = SimulationEngine(
-        scheduler, messages, replies, planner, merge_sends=clock.mode == "real"
-    )
+    # On the real clock, sends due within a few milliseconds share a script (see the
+    # engine); the virtual clock keeps every send's exact times.
+    merge_window = REAL_CLOCK_DUE_TICK_MS if clock.mode == "real" else 0
+    engine = SimulationEngine(scheduler, messages, replies, planner, merge_window_ms=merge_window)
     events.subscribe(engine)
     # What a segment costs: in the current API's receipts and its client-tag reports.
     pricing = Pricing(config.pricing.gbp_per_segment, config.pricing.eur_per_segment)

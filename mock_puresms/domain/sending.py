@@ -6,7 +6,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
-from operator import add, attrgetter, is_
+from operator import attrgetter, is_
 from typing import NamedTuple
 
 from mock_puresms.domain.accounts import Account
@@ -127,6 +127,20 @@ def _shared_routing(
     ):
         return None
     return Routing(account.id, receipt_url, client_reference, batch_reference)
+
+
+def _grower(entry: HistoryEntry) -> Callable[[tuple[HistoryEntry, ...]], tuple[HistoryEntry, ...]]:
+    """``history + (entry,)``, once per distinct history tuple: messages that shared one
+    (the sends of one instant, stepped together on the real clock) still share one."""
+    grown: dict[int, tuple[HistoryEntry, ...]] = {}
+
+    def grow(history: tuple[HistoryEntry, ...]) -> tuple[HistoryEntry, ...]:
+        new = grown.get(id(history))  # the old tuples stay alive while this runs
+        if new is None:
+            new = grown[id(history)] = (*history, entry)
+        return new
+
+    return grow
 
 
 def new_batch_reference() -> str:
@@ -300,7 +314,7 @@ class MessageService:
             # Messages that moved together so far share one history tuple: still one.
             histories: Iterable[tuple[HistoryEntry, ...]] = repeat((*first, entry))
         else:
-            histories = map(add, map(_HISTORY, moved), repeat((entry,)))
+            histories = map(_grower(entry), map(_HISTORY, moved))
         deque(map(setattr, moved, repeat("history"), histories), maxlen=0)
         await self._store.save_messages(moved)
         self._events.publish(StatusesChanged(moved, status, at, routing))

@@ -1,6 +1,7 @@
-"""The engine's ``merge_sends`` (on for the real clock) held to the plain engine: sends
-due at the same instant share one script, and every message still gets the same history
-at the same times, and the bus the same receipts in the same order."""
+"""The engine's ``merge_window_ms`` (on for the real clock) held to the plain engine: sends
+due within the window share one script; each message still goes through the same
+statuses, at the same times when its send was alone or due at the same instant as the
+others, and never earlier nor a window later otherwise."""
 
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ class Sim:
         return [[(m.to, e.status, e.at - START) for e in m.history] for m in self.sent]
 
 
-def sim(merge: bool) -> Sim:
+def sim(window: int) -> Sim:
     clock = VirtualClock(start=START)
     scheduler = Scheduler(clock)
     store = MemoryStore()
@@ -70,7 +71,7 @@ def sim(merge: bool) -> Sim:
     planner = ScenarioPlanner(parse_scenario(SCENARIO))
     messages = MessageService(store, events, clock.now, planner.plan)
     replies = ReplyService(store, events, ContactService(store, clock.now))
-    engine = SimulationEngine(scheduler, messages, replies, planner, merge_sends=merge)
+    engine = SimulationEngine(scheduler, messages, replies, planner, merge_window_ms=window)
     events.subscribe(engine)
     result = Sim(clock, scheduler, messages, engine, store)
     events.subscribe(result.record)
@@ -101,14 +102,14 @@ async def story(s: Sim) -> None:
     await s.scheduler.advance(5000)
 
 
-def both(story: Callable[[Sim], Awaitable[None]]) -> tuple[Sim, Sim]:
-    plain, merged = sim(merge=False), sim(merge=True)
+def both(story: Callable[[Sim], Awaitable[None]], window: int = 1) -> tuple[Sim, Sim]:
+    plain, merged = sim(0), sim(window)
     asyncio.run(story(plain))
     asyncio.run(story(merged))
     return plain, merged
 
 
-def test_merged_sends_have_the_plain_engines_histories_and_receipts() -> None:
+def test_sends_merged_at_one_instant_have_the_plain_histories_and_receipts() -> None:
     plain, merged = both(story)
 
     assert merged.histories() == plain.histories()
@@ -127,9 +128,33 @@ def test_merged_sends_share_one_history_and_one_due_time() -> None:
             await s.send(f"4477009001{index:02d}")
         await s.scheduler.advance(3000)
 
-    plain, merged = both(same_instant)
+    plain, merged = both(same_instant, window=10)
 
     assert merged.histories() == plain.histories()
     first = merged.sent[0]
     assert all(m.history is first.history for m in merged.sent)
     assert len({id(m.history) for m in plain.sent}) == 4
+
+
+def test_sends_merged_in_a_window_step_when_the_last_is_due_never_earlier() -> None:
+    async def spread(s: Sim) -> None:
+        await s.send("447700900100")  # alone in its window: exact times
+        await s.scheduler.advance(20)
+        for index in range(6):  # one every 3 ms: two windows of 10 ms
+            await s.send(f"4477009002{index:02d}")
+            await s.send(f"4477009003{index:02d}", account="other")
+            await s.scheduler.advance(3)
+        await s.send("447700900400", STUCK)  # a mixed send: scripts of its own
+        await s.scheduler.advance(5000)
+
+    plain, merged = both(spread, window=10)
+
+    assert merged.histories()[0] == plain.histories()[0]
+    for mine, theirs in zip(merged.histories(), plain.histories(), strict=True):
+        assert [status for _, status, _ in mine] == [status for _, status, _ in theirs]
+        lateness = [a - b for (_, _, a), (_, _, b) in zip(mine, theirs, strict=True)]
+        assert all(0 <= late < 10 for late in lateness), lateness
+    assert sorted(r[:2] for r in merged.receipts) == sorted(r[:2] for r in plain.receipts)
+    # The sends of each account's window stepped as one: four windows, and the lone send
+    # and the mixed send's two scripts, against a script per send.
+    assert (plain.most_scheduled, merged.most_scheduled) == (15, 7)
