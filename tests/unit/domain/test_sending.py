@@ -345,3 +345,25 @@ def test_messages_of_the_current_api_get_increasing_64_bit_ids_as_references() -
     assert ids == sorted(ids) and len(set(ids)) == 4
     assert all(i.isdigit() and len(i) in (18, 19) for i in first + later)
     assert max(ids) < 2**63
+
+
+def test_senders_are_kept_as_one_string_per_value_across_sends() -> None:
+    async def main() -> None:
+        mock = Harness()
+        account = await mock.account()
+        # Each request (and each current-API bulk message) parses its own copy.
+        names = ["".join(("Ac", "me")), "".join(("Ac", "me")), "".join(("Other", "Co"))]
+        assert names[0] is not names[1]
+        items = [
+            OutboundSms(f"44770090000{i}", name, "Hi", "GSM", 1) for i, name in enumerate(names)
+        ]
+        bulk = await mock.service.send(account, Outbound.of(items), is_test=False)
+        [single] = await mock.service.send(
+            account, Outbound.of([OutboundSms("447700900009", "".join(("Ac", "me")), "Hi", "GSM", 1)]),
+            is_test=False,
+        )  # fmt: skip
+        # The same values as sent, each value one object.
+        assert [m.sender for m in [*bulk, single]] == ["Acme", "Acme", "OtherCo", "Acme"]
+        assert bulk[0].sender is bulk[1].sender is single.sender
+
+    run(main())
