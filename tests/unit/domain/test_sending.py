@@ -358,10 +358,8 @@ def test_senders_are_kept_as_one_string_per_value_across_sends() -> None:
             OutboundSms(f"44770090000{i}", name, "Hi", "GSM", 1) for i, name in enumerate(names)
         ]
         bulk = await mock.service.send(account, Outbound.of(items), is_test=False)
-        [single] = await mock.service.send(
-            account, Outbound.of([OutboundSms("447700900009", "".join(("Ac", "me")), "Hi", "GSM", 1)]),
-            is_test=False,
-        )  # fmt: skip
+        again = OutboundSms("447700900009", "".join(("Ac", "me")), "Hi", "GSM", 1)
+        [single] = await mock.service.send(account, Outbound.of([again]), is_test=False)
         # The same values as sent, each value one object.
         assert [m.sender for m in [*bulk, single]] == ["Acme", "Acme", "OtherCo", "Acme"]
         assert bulk[0].sender is bulk[1].sender is single.sender
