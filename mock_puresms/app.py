@@ -52,6 +52,7 @@ from mock_puresms.simulation.scenarios import load_scenario
 from mock_puresms.simulation.scheduler import Scheduler
 from mock_puresms.storage.memory import MemoryStore
 from mock_puresms.storage.sqlite import SqliteStore
+from mock_puresms.web import pacing
 from mock_puresms.web.middleware import RequestIdMiddleware
 from mock_puresms.web.problems import ProblemError, problem_response
 from mock_puresms.web.render import reply_json
@@ -121,7 +122,10 @@ def build_mock(
     events.subscribe(message_log.on_event)
     scheduler = Scheduler(clock)
     planner = ScenarioPlanner(scenario)
-    messages = MessageService(store, events, clock.now, planner.plan)
+    # Large sends let other requests in between building and storing their messages.
+    messages = MessageService(
+        store, events, clock.now, planner.plan, pause=pacing.pause, pause_from=pacing.PAUSE_FROM
+    )
     contacts = ContactService(store, clock.now)
     replies = ReplyService(store, events, contacts)
     # On the real clock, sends due within a few milliseconds share a script (see the

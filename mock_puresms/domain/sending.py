@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from operator import attrgetter, is_
@@ -174,11 +175,22 @@ class MessageService:
         events: EventBus,
         now: Callable[[], int],
         planner: Planner,
+        *,
+        pause: Callable[[], Awaitable[None]] | None = None,
+        pause_from: int = 1_000,
     ) -> None:
         self._store = store
         self._events = events
         self._now = now
         self._plan = planner
+        # ``pause``: lets the event loop serve other requests between building a send of
+        # ``pause_from`` messages or more and storing them, so no request waits for the
+        # whole of a large send. Other sends wait until it is stored (``_resumed``): the
+        # store keeps messages in the order of their creation times.
+        self._pause = pause
+        self._pause_from = pause_from
+        self._paused = False
+        self._resumed = asyncio.Event()
         # The last send's time and first history tuple, reused by the sends of the same
         # instant (many under load): one int and one tuple for all of them instead of
         # one each per message kept, and the simulation can step them as one group.
@@ -206,6 +218,8 @@ class MessageService:
         ``account`` is the live account the store keeps (as ``AccountDirectory`` hands
         it out): its balance is debited in place and stored with the messages.
         """
+        while self._paused:  # a large send, built, is being stored: after it
+            await self._resumed.wait()
         now = self._now()
         if now == self._last_now:
             now = self._last_now  # the same value: keep one object
@@ -254,6 +268,28 @@ class MessageService:
             client_tag=outbound.client_tag or repeat(None),
             cancelled=repeat(False),
         )
+        routing = _shared_routing(account, outbound, batch_reference)
+        if self._pause is None or count < self._pause_from:
+            return await self._keep(account, messages, cost, routing, skipped, now)
+        self._paused = True
+        self._resumed.clear()
+        try:
+            await self._pause()
+            return await self._keep(account, messages, cost, routing, skipped, now)
+        finally:
+            self._paused = False
+            self._resumed.set()
+
+    async def _keep(
+        self,
+        account: Account,
+        messages: list[Message],
+        cost: int,
+        routing: Routing | None,
+        skipped: frozenset[int],
+        now: int,
+    ) -> list[Message]:
+        """Charge the send, store its messages and publish them."""
         # The credit rule, applied after planning (a refused send draws from the
         # scenario as it always has) and before the write is awaited; all or nothing.
         debit = account.charge(cost)
@@ -263,9 +299,7 @@ class MessageService:
             if debit is not None:
                 account.refund(debit)
             raise
-        self._events.publish(
-            MessagesCreated(messages, _shared_routing(account, outbound, batch_reference))
-        )
+        self._events.publish(MessagesCreated(messages, routing))
         for index in sorted(skipped):
             # A skipped message produces its one receipt at creation.
             self._events.publish(StatusChanged(messages[index], DeliveryStatus.SKIPPED, now))

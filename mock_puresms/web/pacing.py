@@ -21,3 +21,9 @@ async def between_phases(count: int) -> None:
     finished a phase of its work."""
     if count >= PAUSE_FROM:
         await asyncio.sleep(0)
+
+
+async def pause() -> None:
+    """Let the event loop run what is ready (the core's sends pause so between
+    building and storing ``PAUSE_FROM`` messages or more: ``MessageService``)."""
+    await asyncio.sleep(0)

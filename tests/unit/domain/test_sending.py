@@ -365,3 +365,44 @@ def test_senders_are_kept_as_one_string_per_value_across_sends() -> None:
         assert bulk[0].sender is bulk[1].sender is single.sender
 
     run(main())
+
+
+def test_a_large_send_pauses_before_storing_and_other_sends_wait_for_it() -> None:
+    async def main() -> None:
+        store = MemoryStore()
+        account = Account("acc", "acc", None)
+        await store.save_account(account)
+        clock = [NOW]
+        seen: list[str] = []
+
+        async def pause() -> None:
+            # Another request runs here: the bulk is built, not yet stored.
+            seen.append(f"paused with {len(await store_items(store))} stored")
+            clock[0] += 5
+            await asyncio.sleep(0)
+
+        service = MessageService(
+            store, EventBus(), lambda: clock[0], lambda d: Plans.nothing(len(d.outbound)),
+            pause=pause, pause_from=3,
+        )  # fmt: skip
+        bulk = asyncio.create_task(
+            service.send(account, outbound("447700900001", "447700900002", "447700900003"),
+                         is_test=False)
+        )  # fmt: skip
+        await asyncio.sleep(0)  # the bulk runs up to its pause
+        single = asyncio.create_task(service.send(account, outbound("447700900004"), is_test=False))
+        small = await service.send(account, outbound("447700900005", "447700900006"), is_test=False)
+        bulk_messages, [one] = await bulk, await single
+        assert seen == ["paused with 0 stored"]
+        # Stored in the order of their creation times: the bulk first, as it was built.
+        stored = await store_items(store)
+        assert [m.to for m in stored][::-1][:3] == ["447700900001", "447700900002", "447700900003"]
+        times = [m.created_at for m in stored][::-1]
+        assert times == sorted(times) and bulk_messages[0].created_at == NOW
+        assert one.created_at >= NOW + 5 and small[0].created_at >= NOW + 5
+
+    run(main())
+
+
+async def store_items(store: MemoryStore) -> list[Message]:
+    return (await store.query_messages(MessageQuery(account_id=None))).items
