@@ -52,7 +52,14 @@ class LimitedHttpProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._deadline: asyncio.TimerHandle | None = None
+        # The deadline in force (loop time) and what it is for, or None. Arming only
+        # moves it: the one timer of the connection looks at it when it fires and, if
+        # the deadline has moved on, waits again. A timer armed and cancelled twice a
+        # request cost a kept-alive connection's requests more than their routing.
+        self._deadline: float | None = None
+        self._limit: tuple[float, str] = (0.0, "")
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
 
     # -- connection ----------------------------------------------------------------------
 
@@ -70,6 +77,9 @@ class LimitedHttpProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         super().connection_lost(exc)
 
     # -- parser callbacks ------------------------------------------------------------------
@@ -91,16 +101,30 @@ class LimitedHttpProtocol(HttpToolsProtocol):
     # -- deadlines ---------------------------------------------------------------------------
 
     def _arm(self, seconds: float, what: str) -> None:
-        self._disarm()
-        self._deadline = self.loop.call_later(seconds, self._expired, seconds, what)
+        deadline = self.loop.time() + seconds
+        self._deadline, self._limit = deadline, (seconds, what)
+        if self._timer is None or deadline < self._timer_at:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = self.loop.call_at(deadline, self._check)
+            self._timer_at = deadline
 
     def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
+        self._deadline = None  # the timer, when it fires, finds nothing to do
+
+    def _check(self) -> None:
+        self._timer = None
+        deadline = self._deadline
+        if deadline is None:
+            return
+        if self.loop.time() < deadline:  # moved on since the timer was set: wait again
+            self._timer = self.loop.call_at(deadline, self._check)
+            self._timer_at = deadline
+            return
+        self._deadline = None
+        self._expired(*self._limit)
 
     def _expired(self, seconds: float, what: str) -> None:
-        self._deadline = None
         transport = self.transport
         if transport is None or transport.is_closing():
             return

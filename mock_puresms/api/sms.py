@@ -22,6 +22,7 @@ from mock_puresms.domain.accounts import Account, InsufficientCredits
 from mock_puresms.domain.sending import new_batch_reference
 from mock_puresms.web.body import read_json
 from mock_puresms.web.context import mock_of
+from mock_puresms.web.pacing import between_phases
 from mock_puresms.web.paging import Query, message_query
 from mock_puresms.web.problems import ProblemError, field_error
 from mock_puresms.web.render import batch_json, message_json, page_json
@@ -61,6 +62,7 @@ async def send_bulk(request: Request) -> Response:
     # Its 15,000 dicts are freed before the messages are made: the garbage collector
     # then never finds them alive beside the messages (it would scan both).
     del body
+    await between_phases(len(bulk.request.items))
     return await send_many(request, account, bulk, is_test)
 
 
@@ -97,6 +99,7 @@ async def send_many(
         )
     except InsufficientCredits as exc:
         raise _payment_required(exc) from exc
+    await between_phases(len(messages))
     result: dict[str, Any] = {
         "batchReference": batch_reference,
         "acceptedCount": len(messages),

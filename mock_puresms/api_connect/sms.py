@@ -21,6 +21,7 @@ from mock_puresms.domain.phones import region_of
 from mock_puresms.domain.sending import Outbound
 from mock_puresms.web.body import read_json
 from mock_puresms.web.context import mock_of
+from mock_puresms.web.pacing import between_phases
 from mock_puresms.web.responses import json_response
 
 
@@ -60,6 +61,7 @@ async def send_bulk(request: Request) -> Response:
     del body
     if not bulk.items:
         raise bulk_rejected(bulk.errors)
+    await between_phases(len(bulk.items))
     [batch_id] = new_ids(1)
     try:
         messages = await mock_of(request).send(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
-from operator import add, attrgetter, is_
+from operator import attrgetter, is_
 from typing import NamedTuple
 
 from mock_puresms.domain.accounts import Account
@@ -129,6 +131,32 @@ def _shared_routing(
     return Routing(account.id, receipt_url, client_reference, batch_reference)
 
 
+def _grower(entry: HistoryEntry) -> Callable[[tuple[HistoryEntry, ...]], tuple[HistoryEntry, ...]]:
+    """``history + (entry,)``, once per distinct history tuple: messages that shared one
+    (the sends of one instant, stepped together on the real clock) still share one."""
+    grown: dict[int, tuple[HistoryEntry, ...]] = {}
+
+    def grow(history: tuple[HistoryEntry, ...]) -> tuple[HistoryEntry, ...]:
+        new = grown.get(id(history))  # the old tuples stay alive while this runs
+        if new is None:
+            new = grown[id(history)] = (*history, entry)
+        return new
+
+    return grow
+
+
+def _shared_senders(senders: list[str]) -> list[str]:
+    """The senders, each value one string object for the whole process (``sys.intern``).
+
+    A client sends from one or a few sender names, but every parsed request (and every
+    message of a current-API bulk) brings its own copy: kept with each message, the
+    copies cost 50 bytes a message. A bulk that shares one object already is left alone.
+    """
+    if len(senders) > 1 and senders[0] is senders[-1] and senders.count(senders[0]) == len(senders):
+        return senders
+    return list(map(sys.intern, senders))
+
+
 def new_batch_reference() -> str:
     return new_reference("B")
 
@@ -147,11 +175,27 @@ class MessageService:
         events: EventBus,
         now: Callable[[], int],
         planner: Planner,
+        *,
+        pause: Callable[[], Awaitable[None]] | None = None,
+        pause_from: int = 1_000,
     ) -> None:
         self._store = store
         self._events = events
         self._now = now
         self._plan = planner
+        # ``pause``: lets the event loop serve other requests between building a send of
+        # ``pause_from`` messages or more and storing them, so no request waits for the
+        # whole of a large send. Other sends wait until it is stored (``_resumed``): the
+        # store keeps messages in the order of their creation times.
+        self._pause = pause
+        self._pause_from = pause_from
+        self._paused = False
+        self._resumed = asyncio.Event()
+        # The last send's time and first history tuple, reused by the sends of the same
+        # instant (many under load): one int and one tuple for all of them instead of
+        # one each per message kept, and the simulation can step them as one group.
+        self._last_now = 0
+        self._last_initial: tuple[HistoryEntry, ...] = ()
 
     async def send(
         self,
@@ -174,13 +218,21 @@ class MessageService:
         ``account`` is the live account the store keeps (as ``AccountDirectory`` hands
         it out): its balance is debited in place and stored with the messages.
         """
+        while self._paused:  # a large send, built, is being stored: after it
+            await self._resumed.wait()
         now = self._now()
+        if now == self._last_now:
+            now = self._last_now  # the same value: keep one object
         count = len(outbound)
         opted_out = await self._store.opted_out(account.id, outbound.to)
         scheduled = send_at is not None and send_at > now
         initial = DeliveryStatus.SCHEDULED if scheduled else DeliveryStatus.ACCEPTED
         statuses = [initial] * count
-        histories = [(new_entry(HistoryEntry, (initial, now)),)] * count  # shared: a tuple
+        first = self._last_initial
+        if not first or first[0].at != now or first[0].status is not initial:
+            first = (new_entry(HistoryEntry, (initial, now)),)
+            self._last_now, self._last_initial = now, first
+        histories = [first] * count  # shared: a tuple
         skipped: frozenset[int] = frozenset()
         if opted_out:
             skipped = frozenset(i for i, to in enumerate(outbound.to) if to in opted_out)
@@ -197,7 +249,7 @@ class MessageService:
             reference=new_ids(count) if api == CONNECT else new_references("M", count),
             account_id=repeat(account.id),
             to=outbound.to,
-            sender=outbound.sender,
+            sender=_shared_senders(outbound.sender),
             content=outbound.content,
             encoding=outbound.encoding,
             segments=outbound.segments,
@@ -216,6 +268,28 @@ class MessageService:
             client_tag=outbound.client_tag or repeat(None),
             cancelled=repeat(False),
         )
+        routing = _shared_routing(account, outbound, batch_reference)
+        if self._pause is None or count < self._pause_from:
+            return await self._keep(account, messages, cost, routing, skipped, now)
+        self._paused = True
+        self._resumed.clear()
+        try:
+            await self._pause()
+            return await self._keep(account, messages, cost, routing, skipped, now)
+        finally:
+            self._paused = False
+            self._resumed.set()
+
+    async def _keep(
+        self,
+        account: Account,
+        messages: list[Message],
+        cost: int,
+        routing: Routing | None,
+        skipped: frozenset[int],
+        now: int,
+    ) -> list[Message]:
+        """Charge the send, store its messages and publish them."""
         # The credit rule, applied after planning (a refused send draws from the
         # scenario as it always has) and before the write is awaited; all or nothing.
         debit = account.charge(cost)
@@ -225,9 +299,7 @@ class MessageService:
             if debit is not None:
                 account.refund(debit)
             raise
-        self._events.publish(
-            MessagesCreated(messages, _shared_routing(account, outbound, batch_reference))
-        )
+        self._events.publish(MessagesCreated(messages, routing))
         for index in sorted(skipped):
             # A skipped message produces its one receipt at creation.
             self._events.publish(StatusChanged(messages[index], DeliveryStatus.SKIPPED, now))
@@ -289,7 +361,7 @@ class MessageService:
             # Messages that moved together so far share one history tuple: still one.
             histories: Iterable[tuple[HistoryEntry, ...]] = repeat((*first, entry))
         else:
-            histories = map(add, map(_HISTORY, moved), repeat((entry,)))
+            histories = map(_grower(entry), map(_HISTORY, moved))
         deque(map(setattr, moved, repeat("history"), histories), maxlen=0)
         await self._store.save_messages(moved)
         self._events.publish(StatusesChanged(moved, status, at, routing))

@@ -11,10 +11,11 @@ like any other.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from functools import partial
 from itertools import compress, repeat
 from operator import attrgetter, is_
+from typing import NamedTuple
 
 from mock_puresms.domain.events import Event, MessagesCreated, StatusChanged, StatusesChanged
 from mock_puresms.domain.inbound import ReplyService
@@ -48,6 +49,7 @@ class _Script:
         "account_id",
         "checked_at",
         "generation",
+        "latest",
         "messages",
         "routing",
         "steps",
@@ -69,6 +71,19 @@ class _Script:
         # Whether the messages have shared one history tuple since they were created
         # (one send's messages do; those loaded after a restart need not).
         self.together = False
+        # When the last of its messages falls due, once sends have joined the script
+        # (``merge_window_ms``): it waits for them until then.
+        self.latest = 0
+
+
+ScriptStep = Callable[[_Script, int], Awaitable[None]]
+
+
+class _Open(NamedTuple):
+    """A script sends may still join (``merge_window_ms``), and when it was first due."""
+
+    script: _Script
+    due: int
 
 
 class SimulationEngine:
@@ -80,6 +95,8 @@ class SimulationEngine:
         messages: MessageService,
         replies: ReplyService,
         planner: ScenarioPlanner,
+        *,
+        merge_window_ms: int = 0,
     ) -> None:
         self._scheduler = scheduler
         self._messages = messages
@@ -93,6 +110,17 @@ class SimulationEngine:
         # messages need no second look (``_live``).
         self._outside_changes = 0
         self._own_step: Sequence[Message] | None = None
+        # ``merge_window_ms`` (the real clock): a send whose messages fall due less than
+        # that long after the previous send's, on the same steps, joins that send's
+        # script instead of scheduling its own, and the script runs when its last
+        # member is due. Under load many sends land within a few milliseconds, and each
+        # script step costs a store write and an event whatever its size. A send alone
+        # in its window keeps its exact times; one that joins may see its steps taken
+        # up to the window later (as the real clock may be late anyway), and its history
+        # says when they were taken. 0: every send has its own script.
+        self._merge_window = merge_window_ms
+        # Per account, steps and first status: the last script made, until it runs.
+        self._open: dict[tuple[str, int, DeliveryStatus], _Open] = {}
 
     @property
     def scenario(self) -> Scenario:
@@ -106,10 +134,12 @@ class SimulationEngine:
         """Reseed (the scheduler is cleared by the caller)."""
         self._planner.reseed()
         self._generations = {key: value + 1 for key, value in self._generations.items()}
+        self._open.clear()  # the scheduler no longer holds them
 
     def forget_account(self, account_id: str) -> None:
         """Let the pending scripts and scripted replies of one account lapse."""
         self._generations[account_id] = self._generations.get(account_id, 0) + 1
+        self._open.clear()
 
     def _generation(self, account_id: str) -> int:
         return self._generations.get(account_id, 0)
@@ -169,14 +199,66 @@ class SimulationEngine:
             self.resume(messages)
             return
         generation = self._generation(first.account_id)
-        script = _Script(first.account_id, first.pending, generation, routing)
         # One send's messages share their first history tuple (``MessageService.send``),
         # and all follow the script in their first status, as just checked.
-        script.together = all(map(is_, map(_HISTORY, messages), repeat(first.history)))
+        together = all(map(is_, map(_HISTORY, messages), repeat(first.history)))
+        if self._merge_window and self._joined(first, messages, routing, generation, together):
+            return
+        script = _Script(first.account_id, first.pending, generation, routing)
+        script.together = together
         script.checked_at = self._outside_changes
         script.messages = list(messages)
         run = self._accept if first.status is DeliveryStatus.SCHEDULED else self._run_step
         self._scheduler.at(first.next_due, partial(run, script))
+        if self._merge_window:
+            key = (first.account_id, id(first.pending), first.status)
+            self._open[key] = _Open(script, first.next_due)
+
+    def _joined(
+        self,
+        first: Message,
+        messages: Sequence[Message],
+        routing: Routing | None,
+        generation: int,
+        together: bool,
+    ) -> bool:
+        """Add one send's messages (all on ``first``'s steps) to the open script when
+        it has not run yet and they fall due within the window, on the same steps, in
+        the same first status; whether they were added."""
+        due = first.next_due
+        found = self._open.get((first.account_id, id(first.pending), first.status))
+        if (
+            found is None
+            or due is None
+            or found.script.steps is not first.pending
+            or not found.due <= due < found.due + self._merge_window
+            or found.script.generation != generation
+        ):
+            return False
+        script = found.script
+        shared = script.messages[0]
+        if script.routing != routing:
+            script.routing = None  # no longer known to be shared
+        # Still one history tuple when the sends share theirs (``MessageService.send``
+        # reuses it for sends at the same instant).
+        script.together = together and script.together and first.history is shared.history
+        if due > script.latest:
+            script.latest = due
+        script.messages.extend(messages)
+        return True
+
+    def _postponed(self, script: _Script, due: int, run: ScriptStep) -> bool:
+        """Whether the open script, falling due, waits for a member due later; it then
+        runs when that one is due (and becomes a plain script once it runs)."""
+        if script.latest > due:
+            self._scheduler.at(script.latest, partial(run, script))
+            return True
+        if self._open:
+            key = (script.account_id, id(script.steps), script.messages[0].status)
+            found = self._open.get(key)
+            if found is not None and found.script is script:
+                del self._open[key]  # it runs: too late to join
+        return False
 
     def resume_replies(self, messages: Iterable[Message]) -> None:
         """Schedule the scripted replies owed by delivered messages (after a restart)."""
@@ -224,11 +306,15 @@ class SimulationEngine:
 
     async def _accept(self, script: _Script, due: int) -> None:
         """A scheduled send falls due: Accepted now, its lifecycle counts from here."""
+        if self._postponed(script, due, self._accept):
+            return
         live = self._live(script, DeliveryStatus.SCHEDULED)
         self._advance_plan(live, script, due, script.steps)
         await self._step(live, DeliveryStatus.ACCEPTED, due, script)
 
     async def _run_step(self, script: _Script, due: int) -> None:
+        if self._postponed(script, due, self._run_step):
+            return
         live = self._live(script)
         status = script.steps[0][0]
         # The plan moves on before the change is saved, so both are stored together.

@@ -53,6 +53,12 @@ class _AccountMessages:
         self.ordered = True
 
     def append(self, messages: Sequence[Message]) -> None:
+        if len(messages) == 1:  # a single send: no passes over columns
+            message = messages[0]
+            if self.ordered and self.messages and message.created_at < self.messages[-1].created_at:
+                self.ordered = False
+            self.messages.append(message)
+            return
         times = list(map(_CREATED_AT, messages))
         if self.ordered and (
             (self.messages and times[0] < self.messages[-1].created_at)

@@ -345,3 +345,64 @@ def test_messages_of_the_current_api_get_increasing_64_bit_ids_as_references() -
     assert ids == sorted(ids) and len(set(ids)) == 4
     assert all(i.isdigit() and len(i) in (18, 19) for i in first + later)
     assert max(ids) < 2**63
+
+
+def test_senders_are_kept_as_one_string_per_value_across_sends() -> None:
+    async def main() -> None:
+        mock = Harness()
+        account = await mock.account()
+        # Each request (and each current-API bulk message) parses its own copy.
+        names = ["".join(("Ac", "me")), "".join(("Ac", "me")), "".join(("Other", "Co"))]
+        assert names[0] is not names[1]
+        items = [
+            OutboundSms(f"44770090000{i}", name, "Hi", "GSM", 1) for i, name in enumerate(names)
+        ]
+        bulk = await mock.service.send(account, Outbound.of(items), is_test=False)
+        again = OutboundSms("447700900009", "".join(("Ac", "me")), "Hi", "GSM", 1)
+        [single] = await mock.service.send(account, Outbound.of([again]), is_test=False)
+        # The same values as sent, each value one object.
+        assert [m.sender for m in [*bulk, single]] == ["Acme", "Acme", "OtherCo", "Acme"]
+        assert bulk[0].sender is bulk[1].sender is single.sender
+
+    run(main())
+
+
+def test_a_large_send_pauses_before_storing_and_other_sends_wait_for_it() -> None:
+    async def main() -> None:
+        store = MemoryStore()
+        account = Account("acc", "acc", None)
+        await store.save_account(account)
+        clock = [NOW]
+        seen: list[str] = []
+
+        async def pause() -> None:
+            # Another request runs here: the bulk is built, not yet stored.
+            seen.append(f"paused with {len(await store_items(store))} stored")
+            clock[0] += 5
+            await asyncio.sleep(0)
+
+        service = MessageService(
+            store, EventBus(), lambda: clock[0], lambda d: Plans.nothing(len(d.outbound)),
+            pause=pause, pause_from=3,
+        )  # fmt: skip
+        bulk = asyncio.create_task(
+            service.send(account, outbound("447700900001", "447700900002", "447700900003"),
+                         is_test=False)
+        )  # fmt: skip
+        await asyncio.sleep(0)  # the bulk runs up to its pause
+        single = asyncio.create_task(service.send(account, outbound("447700900004"), is_test=False))
+        small = await service.send(account, outbound("447700900005", "447700900006"), is_test=False)
+        bulk_messages, [one] = await bulk, await single
+        assert seen == ["paused with 0 stored"]
+        # Stored in the order of their creation times: the bulk first, as it was built.
+        stored = await store_items(store)
+        assert [m.to for m in stored][::-1][:3] == ["447700900001", "447700900002", "447700900003"]
+        times = [m.created_at for m in stored][::-1]
+        assert times == sorted(times) and bulk_messages[0].created_at == NOW
+        assert one.created_at >= NOW + 5 and small[0].created_at >= NOW + 5
+
+    run(main())
+
+
+async def store_items(store: MemoryStore) -> list[Message]:
+    return (await store.query_messages(MessageQuery(account_id=None))).items
