@@ -71,12 +71,7 @@ def serve(command: Sequence[str], port: int, health_path: str) -> Iterator[Serve
             time.sleep(0.05)
         yield Server(process, base_url)
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def mock_command(port: int, *extra: str) -> list[str]:
@@ -84,6 +79,16 @@ def mock_command(port: int, *extra: str) -> list[str]:
         sys.executable, "-m", "mock_puresms", "serve", "--port", str(port),
         "--log-level", "warning", *extra,
     ]  # fmt: skip
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Ask a server to stop; kill it if it has not within 10 s."""
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def bare_command(port: int) -> list[str]:

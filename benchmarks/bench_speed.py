@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
-from _harness import HERE, Server, bare_command, free_port, mock_command, serve
+from _harness import HERE, Server, bare_command, free_port, mock_command, serve, stop
 
 KEY = "bench"
 WRK_SCRIPT = HERE / "wrk" / "post.lua"
@@ -219,12 +219,7 @@ def serve_prism(command: list[str], document: Path, port: int) -> Iterator[Serve
                 time.sleep(0.2)
         yield Server(process, f"http://127.0.0.1:{port}")
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def start_mock(stack: ExitStack, *extra: str) -> Server:
