@@ -132,6 +132,16 @@ class Ledger:
         if not messages:
             return
         blocks = self._blocks
+        if len(messages) == 1:  # a single send: placed and counted without the passes
+            [message] = messages
+            if not blocks or len(blocks[-1].items) >= BLOCK_SIZE:
+                blocks.append(Block(self, len(blocks)))
+            block = blocks[-1]
+            block.items.append(message)
+            message.store_handle = block
+            k = kind(message.status, message.is_test, message.api)
+            self._count_kind(block.index, message.account_id, k, 1)
+            return
         # Checked once for the whole send rather than block by block: a 15,000-message
         # bulk spans over a hundred blocks, each otherwise paying for its own passes.
         shared = _shared_kind(messages)
@@ -160,13 +170,14 @@ class Ledger:
                 zip(map(_ACCOUNT, messages), map(_STATUS, messages), map(_IS_TEST, messages),
                     map(_API, messages), strict=True)
             )  # fmt: skip
-        everyone = self._scopes[None]
         for (account_id, status, is_test, api), count in combos.items():
-            scope = self._scope(account_id)
-            k = kind(status, is_test, api)
-            for target in (scope, everyone):
-                target.add(k, block, sign * count)
-                target.add(ALL, block, sign * count)
+            self._count_kind(block, account_id, kind(status, is_test, api), sign * count)
+
+    def _count_kind(self, block: int, account_id: str, kind_: int, count: int) -> None:
+        """Add ``count`` (negative: take away) to a kind in the account and in the store."""
+        for target in (self._scope(account_id), self._scopes[None]):
+            target.add(kind_, block, count)
+            target.add(ALL, block, count)
 
     def _scope(self, account_id: str) -> _Scope:
         scope = self._scopes.get(account_id)
