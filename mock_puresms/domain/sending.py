@@ -69,6 +69,13 @@ class Outbound:
         """Columns from messages validated one by one."""
         if not items:
             return cls([], [], [], [], [], [], [])
+        if len(items) == 1:  # a single send: its columns of one, without the transposing
+            [item] = items
+            return cls(
+                [item.to], [item.sender], [item.content], [item.encoding], [item.segments],
+                [item.client_reference], [item.receipt_url],
+                None if item.client_tag is None else [item.client_tag],
+            )  # fmt: skip
         to, sender, content, encoding, segments, client_reference, receipt_url, tag = map(
             list, zip(*items, strict=True)
         )

@@ -383,6 +383,15 @@ def test_a_single_send_makes_the_message_a_bulk_makes_of_the_same_item(
     run(main())
 
 
+@pytest.mark.parametrize("client_tag", [None, "tag-1"])
+def test_one_items_columns_are_the_first_of_two_items_columns(client_tag: str | None) -> None:
+    item = OutboundSms("447700900001", "Acme", "Hi", "GSM", 2, "ref", "https://e.com/h", client_tag)
+    one, two = Outbound.of([item]), Outbound.of([item, item])
+    for field in dataclasses.fields(Outbound):
+        column, columns = getattr(one, field.name), getattr(two, field.name)
+        assert column == (None if columns is None else columns[:1]), field.name
+
+
 def test_messages_of_the_current_api_get_increasing_64_bit_ids_as_references() -> None:
     from mock_puresms.domain.messages import new_ids
 
