@@ -21,6 +21,7 @@ from mock_puresms.domain.messages import (
     Message,
     PlannedStep,
     Routing,
+    build_message,
     build_messages,
     new_entry,
     new_ids,
@@ -68,6 +69,13 @@ class Outbound:
         """Columns from messages validated one by one."""
         if not items:
             return cls([], [], [], [], [], [], [])
+        if len(items) == 1:  # a single send: its columns of one, without the transposing
+            [item] = items
+            return cls(
+                [item.to], [item.sender], [item.content], [item.encoding], [item.segments],
+                [item.client_reference], [item.receipt_url],
+                None if item.client_tag is None else [item.client_tag],
+            )  # fmt: skip
         to, sender, content, encoding, segments, client_reference, receipt_url, tag = map(
             list, zip(*items, strict=True)
         )
@@ -245,29 +253,42 @@ class MessageService:
             cost = sum(outbound.segments) - sum(outbound.segments[i] for i in skipped)
         draft = Draft(outbound, is_test, initial, skipped, now, send_at)
         plans = self._plan(draft)
-        messages = build_messages(
-            reference=new_ids(count) if api == CONNECT else new_references("M", count),
-            account_id=repeat(account.id),
-            to=outbound.to,
-            sender=_shared_senders(outbound.sender),
-            content=outbound.content,
-            encoding=outbound.encoding,
-            segments=outbound.segments,
-            is_test=repeat(is_test),
-            status=statuses,
-            created_at=repeat(now),
-            client_reference=outbound.client_reference,
-            batch_reference=repeat(batch_reference),
-            receipt_url=outbound.receipt_url,
-            send_at=repeat(send_at),
-            history=histories,
-            pending=plans.pending,
-            next_due=plans.next_due,
-            reply_plan=plans.reply_plan,
-            api=repeat(api),
-            client_tag=outbound.client_tag or repeat(None),
-            cancelled=repeat(False),
-        )
+        reference = new_ids(count) if api == CONNECT else new_references("M", count)
+        if count == 1:  # a single send: its one value per field, without column iterators
+            messages = [
+                build_message(
+                    reference[0], account.id, outbound.to[0], sys.intern(outbound.sender[0]),
+                    outbound.content[0], outbound.encoding[0], outbound.segments[0], is_test,
+                    statuses[0], now, outbound.client_reference[0], batch_reference,
+                    outbound.receipt_url[0], send_at, histories[0], plans.pending[0],
+                    plans.next_due[0], plans.reply_plan[0], api,
+                    outbound.client_tag[0] if outbound.client_tag else None, False,
+                )
+            ]  # fmt: skip
+        else:
+            messages = build_messages(
+                reference=reference,
+                account_id=repeat(account.id),
+                to=outbound.to,
+                sender=_shared_senders(outbound.sender),
+                content=outbound.content,
+                encoding=outbound.encoding,
+                segments=outbound.segments,
+                is_test=repeat(is_test),
+                status=statuses,
+                created_at=repeat(now),
+                client_reference=outbound.client_reference,
+                batch_reference=repeat(batch_reference),
+                receipt_url=outbound.receipt_url,
+                send_at=repeat(send_at),
+                history=histories,
+                pending=plans.pending,
+                next_due=plans.next_due,
+                reply_plan=plans.reply_plan,
+                api=repeat(api),
+                client_tag=outbound.client_tag or repeat(None),
+                cancelled=repeat(False),
+            )
         routing = _shared_routing(account, outbound, batch_reference)
         if self._pause is None or count < self._pause_from:
             return await self._keep(account, messages, cost, routing, skipped, now)

@@ -129,7 +129,22 @@ class Ledger:
 
     def add(self, messages: Sequence[Message]) -> None:
         """Place new messages (newer than every message held) and count them."""
+        if not messages:
+            return
         blocks = self._blocks
+        if len(messages) == 1:  # a single send: placed and counted without the passes
+            [message] = messages
+            if not blocks or len(blocks[-1].items) >= BLOCK_SIZE:
+                blocks.append(Block(self, len(blocks)))
+            block = blocks[-1]
+            block.items.append(message)
+            message.store_handle = block
+            k = kind(message.status, message.is_test, message.api)
+            self._count_kind(block.index, message.account_id, k, 1)
+            return
+        # Checked once for the whole send rather than block by block: a 15,000-message
+        # bulk spans over a hundred blocks, each otherwise paying for its own passes.
+        shared = _shared_kind(messages)
         done = 0
         while done < len(messages):
             if not blocks or len(blocks[-1].items) >= BLOCK_SIZE:
@@ -138,31 +153,31 @@ class Ledger:
             part = messages[done : done + BLOCK_SIZE - len(block.items)]
             block.items.extend(part)
             deque(map(setattr, part, repeat("store_handle"), repeat(block)), maxlen=0)
-            self._count(block.index, part, 1)
+            self._count(block.index, part, 1, shared)
             done += len(part)
 
-    def _count(self, block: int, messages: Sequence[Message], sign: int) -> None:
+    def _count(
+        self, block: int, messages: Sequence[Message], sign: int, shared: _Kind | None = None
+    ) -> None:
         # One send's messages share account, test flag and API, and mostly their status:
         # a Counter over the columns (in C) leaves one update per distinct combination.
-        # When they share the very objects (as one send's do), identity passes say so
-        # for less than the Counter's tuples cost (a single send pays for the Counter
-        # more than for the rest of its counting).
-        first = messages[0]
-        combo = (first.account_id, first.status, first.is_test, first.api)
-        if len(messages) == 1 or _uniform(messages, _KIND_FIELDS, combo):
-            combos: Mapping[tuple[str, DeliveryStatus, bool, str], int] = {combo: len(messages)}
+        # ``shared``: the caller found that every message has that one combination.
+        combo = shared or _shared_kind(messages)
+        if combo is not None:
+            combos: Mapping[_Kind, int] = {combo: len(messages)}
         else:
             combos = Counter(
                 zip(map(_ACCOUNT, messages), map(_STATUS, messages), map(_IS_TEST, messages),
                     map(_API, messages), strict=True)
             )  # fmt: skip
-        everyone = self._scopes[None]
         for (account_id, status, is_test, api), count in combos.items():
-            scope = self._scope(account_id)
-            k = kind(status, is_test, api)
-            for target in (scope, everyone):
-                target.add(k, block, sign * count)
-                target.add(ALL, block, sign * count)
+            self._count_kind(block, account_id, kind(status, is_test, api), sign * count)
+
+    def _count_kind(self, block: int, account_id: str, kind_: int, count: int) -> None:
+        """Add ``count`` (negative: take away) to a kind in the account and in the store."""
+        for target in (self._scope(account_id), self._scopes[None]):
+            target.add(kind_, block, count)
+            target.add(ALL, block, count)
 
     def _scope(self, account_id: str) -> _Scope:
         scope = self._scopes.get(account_id)
@@ -278,6 +293,25 @@ class Ledger:
 
 
 _Change = tuple[object, str, DeliveryStatus, DeliveryStatus, bool, str]
+
+
+_Kind = tuple[str, DeliveryStatus, bool, str]
+
+
+def _shared_kind(messages: Sequence[Message]) -> _Kind | None:
+    """The account, status, test flag and API every message has, or ``None`` when they
+    differ. One column per field and ``list.count`` (in C, identity first: one send's
+    messages share the very objects) cost less than a ``Counter``'s tuples (a single
+    send pays for the Counter more than for the rest of its counting)."""
+    first = messages[0]
+    combo = (first.account_id, first.status, first.is_test, first.api)
+    count = len(messages)
+    if count == 1 or all(
+        list(map(getter, messages)).count(value) == count
+        for getter, value in zip(_KIND_FIELDS, combo, strict=True)
+    ):
+        return combo
+    return None
 
 
 def _uniform(

@@ -21,7 +21,7 @@ from mock_puresms.domain.events import (
     StatusChanged,
     StatusesChanged,
 )
-from mock_puresms.domain.messages import Message, build_messages
+from mock_puresms.domain.messages import CONNECT, V1, Message, build_message, build_messages
 from mock_puresms.domain.queries import MessageQuery
 from mock_puresms.domain.sending import Draft, MessageService, Outbound, OutboundSms, Plans
 from mock_puresms.domain.statuses import DeliveryStatus
@@ -334,6 +334,62 @@ def test_messages_with_separate_histories_each_get_the_new_entry() -> None:
 def test_build_messages_takes_the_columns_in_message_field_order() -> None:
     parameters = list(inspect.signature(build_messages).parameters)
     assert parameters == [f.name for f in dataclasses.fields(Message) if f.init]
+
+
+def test_build_message_takes_the_same_values_in_the_same_order_as_build_messages() -> None:
+    assert list(inspect.signature(build_message).parameters) == list(
+        inspect.signature(build_messages).parameters
+    )
+    values = [f"value {f.name}" for f in dataclasses.fields(Message) if f.init]
+    [plain] = build_messages(**{name: [value] for name, value in zip(_FIELDS, values, strict=True)})
+    one = build_message(*values)
+    assert [getattr(one, name) for name in _FIELDS] == [getattr(plain, n) for n in _FIELDS]
+
+
+_FIELDS = [f.name for f in dataclasses.fields(Message) if f.init]
+_SAME_IN_A_SEND = {"reference", "store_handle"}
+
+
+@pytest.mark.parametrize("api", [V1, CONNECT])
+@pytest.mark.parametrize("is_test", [False, True])
+@pytest.mark.parametrize("send_at", [None, NOW + 60_000])
+def test_a_single_send_makes_the_message_a_bulk_makes_of_the_same_item(
+    api: str, is_test: bool, send_at: int | None
+) -> None:
+    """A single send builds its message from one value per field, a bulk from columns:
+    every field but the reference comes out the same."""
+
+    async def main() -> None:
+        steps = ((ENROUTE, 1000), (DELIVERED, 2000))
+        mock = Harness(plans=Plans([steps, steps], [NOW + 1000] * 2, [(500, "STOP")] * 2))
+        account = await mock.account()
+        item = OutboundSms(
+            "447700900001", "".join(("Ac", "me")), "Hi é", "UCS2", 2, "client-1",
+            "https://example.com/hook", "tag-1",
+        )  # fmt: skip
+        options: dict[str, Any] = {"is_test": is_test, "send_at": send_at, "api": api}
+        bulk, _ = await mock.service.send(
+            account, Outbound.of([item, item]), batch_reference="B1", **options
+        )
+        mock._plans = Plans([steps], [NOW + 1000], [(500, "STOP")])
+        [single] = await mock.service.send(
+            account, Outbound.of([item]), batch_reference="B1", **options
+        )
+        for field in dataclasses.fields(Message):
+            if field.name not in _SAME_IN_A_SEND:
+                assert getattr(single, field.name) == getattr(bulk, field.name), field.name
+        assert single.store_handle is not None
+
+    run(main())
+
+
+@pytest.mark.parametrize("client_tag", [None, "tag-1"])
+def test_one_items_columns_are_the_first_of_two_items_columns(client_tag: str | None) -> None:
+    item = OutboundSms("447700900001", "Acme", "Hi", "GSM", 2, "ref", "https://e.com/h", client_tag)
+    one, two = Outbound.of([item]), Outbound.of([item, item])
+    for field in dataclasses.fields(Outbound):
+        column, columns = getattr(one, field.name), getattr(two, field.name)
+        assert column == (None if columns is None else columns[:1]), field.name
 
 
 def test_messages_of_the_current_api_get_increasing_64_bit_ids_as_references() -> None:
