@@ -79,6 +79,17 @@ def sends_first(routes: list[BaseRoute]) -> list[BaseRoute]:
     return sorted(routes, key=lambda route: getattr(route, "path", None) not in SEND_PATHS)
 
 
+def all_routes(admin_token: str | None) -> list[BaseRoute]:
+    """Every surface's routes, in the order written (``sends_first`` reorders them)."""
+    return [
+        *v1_routes(),
+        *connect_routes(),
+        *control_routes(admin_token),
+        *docs_routes(),
+        *inbox_routes(admin_token),
+    ]
+
+
 def endpoints_of(configs: Sequence[EndpointConfig]) -> list[Endpoint]:
     """Webhook endpoints of the current API as configured (or PUT on the control surface)."""
     return [Endpoint(c.url, c.events, c.secret, c.format) for c in configs]
@@ -239,15 +250,7 @@ def create_app(
             await mock.stop()
 
     app = MockApp(
-        routes=sends_first(
-            [
-                *v1_routes(),
-                *connect_routes(),
-                *control_routes(settings.admin_token),
-                *docs_routes(),
-                *inbox_routes(settings.admin_token),
-            ]
-        ),
+        routes=sends_first(all_routes(settings.admin_token)),
         middleware=[
             Middleware(RequestIdMiddleware),
             # Inside the request id, before routing: faults come before authentication.
