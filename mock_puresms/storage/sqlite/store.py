@@ -125,9 +125,7 @@ class SqliteStore:
                     await asyncio.sleep(0)  # a turn for the requests
                     turn_ends = time.perf_counter() + TURN_SECONDS
             # The sends made meanwhile, after the loaded ones; then reads go ahead.
-            held, self._held = self._held, []
-            for messages in held:
-                await memory.add_messages(messages)
+            await self._join_held()
             self._loaded()
             yield Recovered(in_flight=in_flight, loaded=loaded)
             # The receipts owed, in order, a part at a time: a crash in the middle of a
@@ -136,10 +134,19 @@ class SqliteStore:
                 yield Recovered(receipts=await self._owed(owed[start : start + OWED_PART]))
                 await asyncio.sleep(0)
         finally:
-            # Also when stopped or failed: waiting reads then answer from what is loaded.
+            # Also when stopped or failed: waiting reads then answer from what is loaded,
+            # and the sends acknowledged meanwhile are among it.
+            await self._join_held()
             self._loaded()
             reader.close()
             self._reader = None
+
+    async def _join_held(self) -> None:
+        """The sends made while loading into memory, in order (the memory store's
+        ``add_messages`` does not suspend: safe in a ``finally`` of a cancelled load)."""
+        held, self._held = self._held, []
+        for messages in held:
+            await self._memory.add_messages(messages)
 
     def _loaded(self) -> None:
         loading, self._loading = self._loading, None

@@ -20,6 +20,7 @@ from mock_puresms.domain.queries import MessageQuery
 from mock_puresms.domain.replies import Reply
 from mock_puresms.domain.statuses import DeliveryStatus
 from mock_puresms.storage.sqlite import SqliteStore
+from mock_puresms.storage.sqlite.loading import SendsReader
 
 ENROUTE, SKIPPED = DeliveryStatus.ENROUTE, DeliveryStatus.SKIPPED
 
@@ -220,6 +221,41 @@ def test_closing_while_loading_stops_the_reader(tmp_path: Path) -> None:
         await store.close()
         names = [thread.name for thread in threading.enumerate()]
         assert "mock-puresms-load" not in names
+
+    asyncio.run(before())
+    asyncio.run(during())
+
+
+def test_a_send_made_while_a_failing_load_runs_is_still_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader fails half-way (a broken file, say): reads then answer from what was
+    loaded, and a send acknowledged during the load is among it, not only in the file."""
+    path = tmp_path / "mock.db"
+
+    async def before() -> None:
+        store = SqliteStore(path)
+        await store.open()
+        for i in range(3):
+            await store.add_messages([message(f"M{i}", created_at=i)])
+        await store.close()
+
+    def failing_read(self: SendsReader, connection: sqlite3.Connection) -> None:
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    async def during() -> None:
+        monkeypatch.setattr(SendsReader, "_read", failing_read)
+        store = SqliteStore(path, eager_seconds=0, slice_size=1)
+        recovered = await store.open()
+        assert recovered.rest is not None and store.loading
+        await store.add_messages([message("N1", created_at=100)])
+        with pytest.raises(sqlite3.DatabaseError):
+            await _drain(store, recovered.rest)
+        assert not store.loading
+        page = await store.query_messages(MessageQuery("acc", page_size=10))
+        assert [m.reference for m in page.items] == ["N1"]
+        assert await store.get_message("N1") is not None
+        await store.close()
 
     asyncio.run(before())
     asyncio.run(during())
