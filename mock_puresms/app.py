@@ -13,9 +13,11 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
+from starlette.types import ASGIApp
 
 from mock_puresms import message_log
 from mock_puresms.api.docs import routes as docs_routes
@@ -56,6 +58,7 @@ from mock_puresms.web import pacing
 from mock_puresms.web.middleware import RequestIdMiddleware
 from mock_puresms.web.problems import ProblemError, problem_response
 from mock_puresms.web.render import reply_json
+from mock_puresms.web.routing import FrontRoutes
 from mock_puresms.webhooks.dispatcher import WebhookDispatcher
 from mock_puresms.webhooks.sender import WebhookSender
 
@@ -276,6 +279,17 @@ class MockApp(Starlette):
 
     mock: Mock
     control: ControlState
+
+    def build_middleware_stack(self) -> ASGIApp:
+        """The user middleware around Starlette's ``ExceptionMiddleware`` and the router,
+        without Starlette's outermost ``ServerErrorMiddleware``: ``RequestIdMiddleware``
+        already answers an unhandled error with a 500 (one carrying the request id), and
+        every request would pay for the layer that never acts."""
+        routes = FrontRoutes(self.router, SEND_PATHS)
+        app: ASGIApp = ExceptionMiddleware(routes, handlers=self.exception_handlers)
+        for cls, args, kwargs in reversed(self.user_middleware):
+            app = cls(app, *args, **kwargs)
+        return app
 
     def close_long_lived(self) -> None:
         """End event streams, long polls and injected delays (server shutdown)."""

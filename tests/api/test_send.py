@@ -677,6 +677,28 @@ def test_every_response_gets_a_fresh_request_id_when_none_is_sent(
     assert first.headers["x-request-id"] != second.headers["x-request-id"]
 
 
+@pytest.mark.parametrize("path", [SEND, "/sms/send"])
+def test_a_bug_in_a_handler_is_a_500_problem_with_the_request_id(
+    mock: Mock, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    # The last resort of RequestIdMiddleware, the outermost layer of the app.
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(mock.core, "send", broken)
+    body = (
+        GOOD if path == SEND else {"sender": "Acme", "recipient": "+447700900100", "content": "Hi"}
+    )
+
+    response = mock.v1("POST", path, json=body, headers={"X-Request-Id": "bug-1"})
+
+    assert response.status_code == 500
+    assert response.headers["x-request-id"] == "bug-1"
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == 500
+    assert "log" in response.json()["detail"]
+
+
 def test_request_id_header_name_is_case_insensitive(mock: Mock) -> None:
     response = mock.v1("POST", SEND, json=GOOD, headers={"x-REQUEST-id": "mine"})
 
