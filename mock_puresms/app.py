@@ -13,7 +13,6 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
@@ -55,7 +54,7 @@ from mock_puresms.simulation.scheduler import Scheduler
 from mock_puresms.storage.memory import MemoryStore
 from mock_puresms.storage.sqlite import SqliteStore
 from mock_puresms.web import pacing
-from mock_puresms.web.middleware import RequestIdMiddleware
+from mock_puresms.web.middleware import ExceptionHandler, RequestIdMiddleware
 from mock_puresms.web.problems import ProblemError, problem_response
 from mock_puresms.web.render import reply_json
 from mock_puresms.web.routing import FrontRoutes
@@ -225,6 +224,14 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return problem_response(request, exc.status_code, detail, headers=exc.headers)
 
 
+EXCEPTION_HANDLERS: dict[type[Exception], ExceptionHandler] = {
+    ProblemError: _problem,
+    NotFound: _not_found,
+    Conflict: _conflict,
+    HTTPException: _http_error,
+}
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -255,16 +262,11 @@ def create_app(
     app = MockApp(
         routes=sends_first(all_routes(settings.admin_token)),
         middleware=[
-            Middleware(RequestIdMiddleware),
+            # The outermost layer: the request id, and the handlers of the exceptions.
+            Middleware(RequestIdMiddleware, handlers=EXCEPTION_HANDLERS),
             # Inside the request id, before routing: faults come before authentication.
             Middleware(FaultMiddleware, faults=control.faults, closing=control.closing),
         ],
-        exception_handlers={
-            ProblemError: _problem,
-            NotFound: _not_found,
-            Conflict: _conflict,
-            HTTPException: _http_error,
-        },
         lifespan=lifespan,
     )
     app.router.redirect_slashes = False
@@ -281,12 +283,12 @@ class MockApp(Starlette):
     control: ControlState
 
     def build_middleware_stack(self) -> ASGIApp:
-        """The user middleware around Starlette's ``ExceptionMiddleware`` and the router,
-        without Starlette's outermost ``ServerErrorMiddleware``: ``RequestIdMiddleware``
-        already answers an unhandled error with a 500 (one carrying the request id), and
-        every request would pay for the layer that never acts."""
-        routes = FrontRoutes(self.router, SEND_PATHS)
-        app: ASGIApp = ExceptionMiddleware(routes, handlers=self.exception_handlers)
+        """The middleware around the router, without Starlette's two layers of its own:
+        ``RequestIdMiddleware`` answers exceptions by their handlers, as
+        ``ExceptionMiddleware`` did, and an unhandled error with a 500 carrying the
+        request id (``ServerErrorMiddleware`` never acted behind it). Each layer costs
+        every request its call and closures."""
+        app: ASGIApp = FrontRoutes(self.router, SEND_PATHS)
         for cls, args, kwargs in reversed(self.user_middleware):
             app = cls(app, *args, **kwargs)
         return app
