@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import inspect
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -462,3 +463,17 @@ def test_a_large_send_pauses_before_storing_and_other_sends_wait_for_it() -> Non
 
 async def store_items(store: MemoryStore) -> list[Message]:
     return (await store.query_messages(MessageQuery(account_id=None))).items
+
+
+def test_references_drawn_ahead_for_single_sends_are_like_a_bulk_s() -> None:
+    # A single send takes a reference drawn ahead (a speed seam): held to the shape and
+    # uniqueness of references drawn for a bulk, per prefix, across refills.
+    from mock_puresms.domain.messages import new_references
+
+    singles = [new_references("M", 1)[0] for _ in range(1_000)]
+    others = [new_references("C", 1)[0] for _ in range(300)]
+    bulk = new_references("M", 1_000)
+
+    assert all(re.fullmatch(r"M[0-9A-F]{16}", reference) for reference in singles + bulk)
+    assert all(re.fullmatch(r"C[0-9A-F]{16}", reference) for reference in others)
+    assert len(set(singles + bulk + others)) == 2_300
