@@ -7,6 +7,7 @@ from starlette.requests import Request
 from mock_puresms.domain.accounts import Account
 from mock_puresms.domain.rate_limits import refusal, retry_after_seconds
 from mock_puresms.web.context import mock_of
+from mock_puresms.web.headers import header
 from mock_puresms.web.problems import ProblemError
 
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
@@ -16,7 +17,7 @@ _TOKEN_CHALLENGE = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
 
 def bearer_token(request: Request) -> str | None:
     """The token of an ``Authorization: Bearer <token>`` header (scheme in any case)."""
-    scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
+    scheme, _, token = (header(request, b"authorization") or "").strip().partition(" ")
     if scheme.lower() != "bearer":
         return None
     return token.strip()
@@ -48,7 +49,7 @@ async def _account(request: Request) -> Account:
     An ``X-API-Key`` wins over a bearer token when a request carries both.
     """
     mock = mock_of(request)
-    key = request.headers.get("x-api-key")
+    key = header(request, b"x-api-key")
     if key is not None:
         account = await mock.account_for_api_key(key.strip())
         if account is None:

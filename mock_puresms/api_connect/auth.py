@@ -8,6 +8,7 @@ from mock_puresms.api_connect.errors import ConnectError
 from mock_puresms.domain.accounts import Account
 from mock_puresms.domain.rate_limits import refusal, retry_after_seconds
 from mock_puresms.web.context import mock_of
+from mock_puresms.web.headers import header
 
 
 async def authenticate(request: Request) -> Account:
@@ -15,7 +16,7 @@ async def authenticate(request: Request) -> Account:
     ``429`` with ``Retry-After`` when the account's rate limit is used up (the limit is
     the account's, shared with v1; every handler calls this first, so a refused request
     has changed nothing)."""
-    key = request.headers.get("x-api-key", "").strip()
+    key = (header(request, b"x-api-key") or "").strip()
     if not key:
         raise ConnectError(
             401, "Authentication is required: send your API key in the 'X-Api-Key' header."

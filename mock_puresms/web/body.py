@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 from starlette.requests import ClientDisconnect, Request
 
+from mock_puresms.web.headers import header
 from mock_puresms.web.problems import ProblemError, field_error
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -22,7 +23,7 @@ def is_json_type(content_type: str) -> bool:
 
 async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     """The raw body, refusing with ``413`` as soon as it exceeds ``limit`` bytes."""
-    declared = request.headers.get("content-length")
+    declared = header(request, b"content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
     chunks: list[bytes] = []
@@ -44,7 +45,7 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
 
 async def read_json(request: Request) -> Any:
     """The parsed JSON body of a v1 request, after the 415 and 413 checks."""
-    if not is_json_type(request.headers.get("content-type", "")):
+    if not is_json_type(header(request, b"content-type") or ""):
         raise ProblemError(
             415,
             "The request body must be JSON: send it with 'Content-Type: application/json'.",
