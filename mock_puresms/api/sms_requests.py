@@ -11,6 +11,7 @@ finds and words every error; the fast path never decides what an error says.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from typing import Any
@@ -46,7 +47,8 @@ class BulkValidation:
     """A bulk send split into the acceptable messages and per-index errors."""
 
     request: SendRequest
-    indexes: list[int]  # the body index of each item in request.items
+    # The body index of each item in request.items: a range when all were accepted.
+    indexes: Sequence[int]
     errors: list[tuple[int, Errors]]
 
 
@@ -330,7 +332,7 @@ def parse_bulk(body: Any) -> BulkValidation:
     plain = _plain_bulk(raw_messages, sender, content, receipt_url)
     if plain is not None:
         request = SendRequest(plain, batch_reference, send_at)
-        return BulkValidation(request, list(range(len(raw_messages))), [])
+        return BulkValidation(request, range(len(raw_messages)), [])
     items: list[OutboundSms] = []
     indexes: list[int] = []
     rejected: list[tuple[int, Errors]] = []
