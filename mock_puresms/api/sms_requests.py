@@ -18,7 +18,13 @@ from typing import Any
 
 from mock_puresms.domain.contacts import Contact
 from mock_puresms.domain.encoding import MAX_SEGMENTS, measure, measure_column
-from mock_puresms.domain.phones import PHONE_RULE, SENDER_RULE, is_valid_sender, normalize_phone
+from mock_puresms.domain.phones import (
+    PHONE_RULE,
+    SENDER_RULE,
+    is_valid_sender,
+    normalize_phone,
+    normalize_phones,
+)
 from mock_puresms.domain.placeholders import fill, has_placeholders
 from mock_puresms.domain.sending import Outbound, OutboundSms
 from mock_puresms.domain.timestamps import parse_iso
@@ -227,7 +233,7 @@ def _plain_bulk(
             return values
         return [fallback if value is None else value for value in values]
 
-    phones = _plain_phones(column("to"))
+    phones = normalize_phones(column("to"))
     senders = column("from", fallback_sender)
     contents = column("content", fallback_content)
     references = column("clientreference")
@@ -264,24 +270,6 @@ def _plain_bulk(
         client_reference=references,
         receipt_url=urls,
     )
-
-
-def _plain_phones(values: list[Any]) -> list[str] | None:
-    """``normalize_phone`` of every value when all are valid, else None."""
-    if set(map(type, values)) != {str}:
-        return None
-    digits = "".join(values)
-    phones = values
-    if "+" in digits:
-        phones = list(map(str.removeprefix, values, repeat("+")))
-        digits = "".join(phones)
-    # isascii() first: isdigit() alone accepts '٣' and '²'; on ASCII it means exactly 0-9.
-    if not (digits.isascii() and digits.isdigit()):
-        return None
-    lengths = set(map(len, phones))
-    if not 7 <= min(lengths) <= max(lengths) <= 15:
-        return None
-    return phones
 
 
 def parse_single(body: Any) -> SendRequest:

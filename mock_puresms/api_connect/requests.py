@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import repeat
-from operator import itemgetter
 from typing import Any
 
 from mock_puresms.api_connect.errors import SERIALIZER, ConnectError, Errors, validation_error
@@ -29,6 +28,7 @@ from mock_puresms.domain.phones import (
     is_valid_sender,
     normalize_e164,
     normalize_phone,
+    normalize_phones,
 )
 from mock_puresms.domain.sending import Outbound, OutboundSms
 from mock_puresms.domain.timestamps import parse_iso
@@ -289,8 +289,6 @@ def bulk_error_entries(rejected: list[tuple[int, Errors]]) -> list[dict[str, Any
 
 
 _FIELDS = frozenset({"sender", "recipient", "content", "clientreference", "clienttag", "unicode"})
-_FIRST = itemgetter(slice(0, 1))
-_REST = itemgetter(slice(1, None))
 
 
 def _plain_bulk(raw_messages: list[Any]) -> Outbound | None:
@@ -315,16 +313,8 @@ def _plain_bulk(raw_messages: list[Any]) -> Outbound | None:
             return [None] * len(raw_messages)
         return list(map(dict.get, raw_messages, repeat(name)))
 
-    recipients = column("recipient")
-    if set(map(type, recipients)) != {str} or set(map(_FIRST, recipients)) != {"+"}:
-        return None
-    phones = list(map(_REST, recipients))
-    digits = "".join(phones)
-    # isascii() first: isdigit() alone accepts '٣' and '²'; on ASCII it means exactly 0-9.
-    if not (digits.isascii() and digits.isdigit()):
-        return None
-    lengths = set(map(len, phones))
-    if not 7 <= min(lengths) <= max(lengths) <= 15:
+    phones = normalize_phones(column("recipient"), e164=True)
+    if phones is None:
         return None
     senders, contents = column("sender"), column("content")
     references, tags, modes = column("clientreference"), column("clienttag"), column("unicode")
