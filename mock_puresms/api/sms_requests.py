@@ -233,6 +233,14 @@ def _plain_bulk(
             return values
         return [fallback if value is None else value for value in values]
 
+    # A field no message names is a column of its fallback: its distinct values and
+    # types are known without a pass over 15,000 copies (0.1 to 0.2 ms each).
+    def distinct(field: str, values: list[Any], fallback: Any = None) -> set[Any]:
+        return set(values) if field in names else {fallback}
+
+    def types(field: str, values: list[Any], fallback: Any = None) -> set[type]:
+        return set(map(type, values)) if field in names else {type(fallback)}
+
     phones = normalize_phones(column("to"))
     senders = column("from", fallback_sender)
     contents = column("content", fallback_content)
@@ -241,8 +249,10 @@ def _plain_bulk(
     if phones is None:
         return None
     try:
-        distinct_senders, distinct_urls = set(senders), set(urls)
-        distinct_references, content_types = set(map(type, references)), set(map(type, contents))
+        distinct_senders = distinct("from", senders, fallback_sender)
+        distinct_urls = distinct("deliveryreceipturl", urls, fallback_url)
+        distinct_references = types("clientreference", references)
+        content_types = types("content", contents, fallback_content)
     except TypeError:  # an unhashable value (an array or object) where a string belongs
         return None
     if (

@@ -316,16 +316,25 @@ def _plain_bulk(raw_messages: list[Any]) -> Outbound | None:
     phones = normalize_phones(column("recipient"), e164=True)
     if phones is None:
         return None
+
+    # A field no message names is a column of None: its distinct values and types are
+    # known without a pass over 15,000 copies (0.1 to 0.2 ms each).
+    def distinct(field: str, values: list[Any]) -> set[Any]:
+        return set(values) if field in names else {None}
+
+    def types(field: str, values: list[Any]) -> set[type]:
+        return set(map(type, values)) if field in names else {type(None)}
+
     senders, contents = column("sender"), column("content")
     references, tags, modes = column("clientreference"), column("clienttag"), column("unicode")
     try:
-        distinct_senders, distinct_modes = set(senders), set(modes)
-        reference_types, tag_types = set(map(type, references)), set(map(type, tags))
+        distinct_senders, distinct_modes = distinct("sender", senders), distinct("unicode", modes)
+        reference_types, tag_types = types("clientreference", references), types("clienttag", tags)
     except TypeError:  # an unhashable value (an array or object) where a string belongs
         return None
     if (
         not all(isinstance(s, str) and is_valid_sender(s) for s in distinct_senders)
-        or set(map(type, contents)) != {str}
+        or types("content", contents) != {str}
         or "" in contents
         or not all(
             m is None or (isinstance(m, str) and m.lower() == "allow") for m in distinct_modes
@@ -334,8 +343,8 @@ def _plain_bulk(raw_messages: list[Any]) -> Outbound | None:
         or not tag_types <= {str, type(None)}
     ):
         return None
-    for values, types in ((references, reference_types), (tags, tag_types)):
-        if str in types:
+    for values, kinds in ((references, reference_types), (tags, tag_types)):
+        if str in kinds:
             present = [v for v in values if v is not None]
             if not 1 <= min(map(len, present)) <= max(map(len, present)) <= MAX_REFERENCE_LENGTH:
                 return None
