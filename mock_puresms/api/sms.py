@@ -21,6 +21,7 @@ from mock_puresms.api.sms_requests import (
 from mock_puresms.domain.accounts import Account, InsufficientCredits
 from mock_puresms.domain.sending import new_batch_reference
 from mock_puresms.web.body import read_json
+from mock_puresms.web.bulk_json import entries_json
 from mock_puresms.web.context import mock_of
 from mock_puresms.web.pacing import between_phases
 from mock_puresms.web.paging import Query, message_query
@@ -105,16 +106,12 @@ async def send_many(
         "acceptedCount": len(messages),
         "rejectedCount": len(bulk.errors),
         "segments": sum(bulk.request.items.segments),
-        # From the columns rather than the messages: 15,000 attribute reads fewer.
-        "messages": [
-            {"index": index, "reference": reference, "clientReference": client_reference}
-            for index, reference, client_reference in zip(
-                bulk.indexes,
-                map(attrgetter("reference"), messages),
-                bulk.request.items.client_reference,
-                strict=True,
-            )
-        ],
+        # Written from the columns, without a dict per message (bulk_json.py).
+        "messages": entries_json(
+            bulk.indexes,
+            list(map(attrgetter("reference"), messages)),
+            bulk.request.items.client_reference,
+        ),
         "errors": [{"index": index, "errors": errors} for index, errors in bulk.errors],
     }
     return json_response(result, 207 if bulk.errors else 200)

@@ -11,13 +11,20 @@ finds and words every error; the fast path never decides what an error says.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from typing import Any
 
 from mock_puresms.domain.contacts import Contact
 from mock_puresms.domain.encoding import MAX_SEGMENTS, measure, measure_column
-from mock_puresms.domain.phones import PHONE_RULE, SENDER_RULE, is_valid_sender, normalize_phone
+from mock_puresms.domain.phones import (
+    PHONE_RULE,
+    SENDER_RULE,
+    is_valid_sender,
+    normalize_phone,
+    normalize_phones,
+)
 from mock_puresms.domain.placeholders import fill, has_placeholders
 from mock_puresms.domain.sending import Outbound, OutboundSms
 from mock_puresms.domain.timestamps import parse_iso
@@ -46,7 +53,8 @@ class BulkValidation:
     """A bulk send split into the acceptable messages and per-index errors."""
 
     request: SendRequest
-    indexes: list[int]  # the body index of each item in request.items
+    # The body index of each item in request.items: a range when all were accepted.
+    indexes: Sequence[int]
     errors: list[tuple[int, Errors]]
 
 
@@ -225,7 +233,15 @@ def _plain_bulk(
             return values
         return [fallback if value is None else value for value in values]
 
-    phones = _plain_phones(column("to"))
+    # A field no message names is a column of its fallback: its distinct values and
+    # types are known without a pass over 15,000 copies (0.1 to 0.2 ms each).
+    def distinct(field: str, values: list[Any], fallback: Any = None) -> set[Any]:
+        return set(values) if field in names else {fallback}
+
+    def types(field: str, values: list[Any], fallback: Any = None) -> set[type]:
+        return set(map(type, values)) if field in names else {type(fallback)}
+
+    phones = normalize_phones(column("to"))
     senders = column("from", fallback_sender)
     contents = column("content", fallback_content)
     references = column("clientreference")
@@ -233,8 +249,10 @@ def _plain_bulk(
     if phones is None:
         return None
     try:
-        distinct_senders, distinct_urls = set(senders), set(urls)
-        distinct_references, content_types = set(map(type, references)), set(map(type, contents))
+        distinct_senders = distinct("from", senders, fallback_sender)
+        distinct_urls = distinct("deliveryreceipturl", urls, fallback_url)
+        distinct_references = types("clientreference", references)
+        content_types = types("content", contents, fallback_content)
     except TypeError:  # an unhashable value (an array or object) where a string belongs
         return None
     if (
@@ -262,24 +280,6 @@ def _plain_bulk(
         client_reference=references,
         receipt_url=urls,
     )
-
-
-def _plain_phones(values: list[Any]) -> list[str] | None:
-    """``normalize_phone`` of every value when all are valid, else None."""
-    if set(map(type, values)) != {str}:
-        return None
-    digits = "".join(values)
-    phones = values
-    if "+" in digits:
-        phones = list(map(str.removeprefix, values, repeat("+")))
-        digits = "".join(phones)
-    # isascii() first: isdigit() alone accepts '٣' and '²'; on ASCII it means exactly 0-9.
-    if not (digits.isascii() and digits.isdigit()):
-        return None
-    lengths = set(map(len, phones))
-    if not 7 <= min(lengths) <= max(lengths) <= 15:
-        return None
-    return phones
 
 
 def parse_single(body: Any) -> SendRequest:
@@ -330,7 +330,7 @@ def parse_bulk(body: Any) -> BulkValidation:
     plain = _plain_bulk(raw_messages, sender, content, receipt_url)
     if plain is not None:
         request = SendRequest(plain, batch_reference, send_at)
-        return BulkValidation(request, list(range(len(raw_messages))), [])
+        return BulkValidation(request, range(len(raw_messages)), [])
     items: list[OutboundSms] = []
     indexes: list[int] = []
     rejected: list[tuple[int, Errors]] = []

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import repeat
-from operator import itemgetter
 from typing import Any
 
 from mock_puresms.api_connect.errors import SERIALIZER, ConnectError, Errors, validation_error
@@ -29,6 +28,7 @@ from mock_puresms.domain.phones import (
     is_valid_sender,
     normalize_e164,
     normalize_phone,
+    normalize_phones,
 )
 from mock_puresms.domain.sending import Outbound, OutboundSms
 from mock_puresms.domain.timestamps import parse_iso
@@ -289,8 +289,6 @@ def bulk_error_entries(rejected: list[tuple[int, Errors]]) -> list[dict[str, Any
 
 
 _FIELDS = frozenset({"sender", "recipient", "content", "clientreference", "clienttag", "unicode"})
-_FIRST = itemgetter(slice(0, 1))
-_REST = itemgetter(slice(1, None))
 
 
 def _plain_bulk(raw_messages: list[Any]) -> Outbound | None:
@@ -315,27 +313,28 @@ def _plain_bulk(raw_messages: list[Any]) -> Outbound | None:
             return [None] * len(raw_messages)
         return list(map(dict.get, raw_messages, repeat(name)))
 
-    recipients = column("recipient")
-    if set(map(type, recipients)) != {str} or set(map(_FIRST, recipients)) != {"+"}:
+    phones = normalize_phones(column("recipient"), e164=True)
+    if phones is None:
         return None
-    phones = list(map(_REST, recipients))
-    digits = "".join(phones)
-    # isascii() first: isdigit() alone accepts '٣' and '²'; on ASCII it means exactly 0-9.
-    if not (digits.isascii() and digits.isdigit()):
-        return None
-    lengths = set(map(len, phones))
-    if not 7 <= min(lengths) <= max(lengths) <= 15:
-        return None
+
+    # A field no message names is a column of None: its distinct values and types are
+    # known without a pass over 15,000 copies (0.1 to 0.2 ms each).
+    def distinct(field: str, values: list[Any]) -> set[Any]:
+        return set(values) if field in names else {None}
+
+    def types(field: str, values: list[Any]) -> set[type]:
+        return set(map(type, values)) if field in names else {type(None)}
+
     senders, contents = column("sender"), column("content")
     references, tags, modes = column("clientreference"), column("clienttag"), column("unicode")
     try:
-        distinct_senders, distinct_modes = set(senders), set(modes)
-        reference_types, tag_types = set(map(type, references)), set(map(type, tags))
+        distinct_senders, distinct_modes = distinct("sender", senders), distinct("unicode", modes)
+        reference_types, tag_types = types("clientreference", references), types("clienttag", tags)
     except TypeError:  # an unhashable value (an array or object) where a string belongs
         return None
     if (
         not all(isinstance(s, str) and is_valid_sender(s) for s in distinct_senders)
-        or set(map(type, contents)) != {str}
+        or types("content", contents) != {str}
         or "" in contents
         or not all(
             m is None or (isinstance(m, str) and m.lower() == "allow") for m in distinct_modes
@@ -344,8 +343,8 @@ def _plain_bulk(raw_messages: list[Any]) -> Outbound | None:
         or not tag_types <= {str, type(None)}
     ):
         return None
-    for values, types in ((references, reference_types), (tags, tag_types)):
-        if str in types:
+    for values, kinds in ((references, reference_types), (tags, tag_types)):
+        if str in kinds:
             present = [v for v in values if v is not None]
             if not 1 <= min(map(len, present)) <= max(map(len, present)) <= MAX_REFERENCE_LENGTH:
                 return None

@@ -182,3 +182,42 @@ def test_segment_cuts_always_agree_with_the_count(content: str) -> None:
 
 def test_the_characters_that_force_ucs2() -> None:
     assert [c for c in "Café ✓ €ç😀" if encoding.forces_ucs2(c)] == ["✓", "ç", "😀"]
+
+
+def measured_one_by_one(contents: list[str]) -> tuple[list[str], list[int]] | None:
+    """The reference for ``measure_column``: each body measured on its own."""
+    infos = [measure(content) for content in contents]
+    if any(info.segments > MAX_SEGMENTS for info in infos):
+        return None
+    return [info.encoding for info in infos], [info.segments for info in infos]
+
+
+# Bodies around the one-segment limit, plain ASCII ones most of all (the column's fast
+# path), with extension, non-ASCII and non-GSM characters among them.
+ascii_gsm = st.text(alphabet="Hello world 0123456789.,!?@", max_size=170)
+column_bodies = st.one_of(
+    ascii_gsm,
+    st.sampled_from(["x" * 160, "x" * 161, "x" * 1530, "x" * 1531, "{" * 80, "é" * 3, "`"]),
+    mixed_text,
+)
+
+
+@given(
+    st.one_of(
+        st.lists(ascii_gsm, min_size=1, max_size=8),
+        st.lists(column_bodies, min_size=1, max_size=8),
+    )
+)
+def test_a_column_of_bodies_is_measured_as_each_body_is(contents: list[str]) -> None:
+    measured = encoding.measure_column(contents)
+    assert measured == measured_one_by_one(contents)
+    if measured is not None:  # the very values (the enum), not only equal strings
+        assert all(type(e) is Encoding for e in measured[0])
+
+
+@pytest.mark.parametrize(
+    "contents",
+    [["x" * 160], ["x" * 161], ["Hi", "x" * 161], ["Hi", "x" * 159 + "{"], ["Hi", "é"], ["\t"]],
+)
+def test_one_segment_column_edges(contents: list[str]) -> None:
+    assert encoding.measure_column(contents) == measured_one_by_one(contents)

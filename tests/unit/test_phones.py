@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import re
 import string
+from collections import Counter
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from mock_puresms.domain.phones import PHONE_RULE, SENDER_RULE, is_valid_sender, normalize_phone
+from mock_puresms.domain.phones import (
+    PHONE_RULE,
+    SENDER_RULE,
+    is_valid_sender,
+    normalize_e164,
+    normalize_phone,
+    normalize_phones,
+)
 
 TRICKY = "+0123456789 aZ٣²-\n\t"
 phone_like = st.one_of(
@@ -134,3 +142,60 @@ def test_is_valid_sender_matches_the_documented_rule(value: str) -> None:
 def test_rules_read_as_api_md_words_them() -> None:
     assert f"'to' {PHONE_RULE}" == "'to' must be 7 to 15 digits, optionally prefixed by '+'."
     assert SENDER_RULE.startswith("must be ") and SENDER_RULE.endswith(".")
+
+
+valid_phones = st.from_regex(r"\+?[0-9]{7,15}", fullmatch=True)
+valid_e164 = st.from_regex(r"\+[0-9]{7,15}", fullmatch=True)
+odd_values = st.one_of(
+    phone_like,
+    st.sampled_from(["+", "++4477009001", "4477009001+", "4477+009001", "447700\n9001", "\n", ""]),
+    st.sampled_from(["123456", "+123456", "1234567890123456", "+1234567890123456"]),
+    st.none(),
+    st.integers(),
+)
+
+
+@st.composite
+def phone_columns(draw: st.DrawFn) -> list[object]:
+    """Columns of valid numbers (v1's, E.164 or mixed), one value maybe replaced by
+    anything: most are valid as a whole, so both answers are exercised."""
+    column: list[object] = draw(
+        st.one_of(
+            st.lists(valid_phones, min_size=1, max_size=6),
+            st.lists(valid_e164, min_size=1, max_size=6),
+        )
+    )
+    if draw(st.booleans()):
+        column[draw(st.integers(0, len(column) - 1))] = draw(odd_values)
+    return column
+
+
+def one_by_one(values: list[object], e164: bool) -> list[str] | None:
+    """The reference: each value read on its own."""
+    read = normalize_e164 if e164 else normalize_phone
+    phones = [read(v) if isinstance(v, str) else None for v in values]
+    return None if None in phones else phones  # type: ignore[return-value]
+
+
+def test_a_column_of_phones_is_read_as_each_phone_is() -> None:
+    seen: Counter[str] = Counter()
+
+    @settings(max_examples=600)
+    @given(phone_columns(), st.booleans())
+    @example(["4477009001", "+4477009001"], False)
+    @example(["+4477009001", "4477009001"], True)
+    @example(["+4477009001", "++4477009001"], False)
+    @example(["4477009001\n4477009001"], False)
+    @example(["447700\n9001"], False)
+    @example(["+447700\n9001"], True)
+    @example(["4477+009001"], False)
+    @example(["+1234567890123456"], True)
+    @example(["123456"], False)
+    @example(["٣٣٣٣٣٣٣٣"], False)
+    def check(values: list[object], e164: bool) -> None:
+        read = normalize_phones(values, e164=e164)
+        assert read == one_by_one(values, e164)
+        seen["valid" if read is not None else "invalid"] += 1
+
+    check()
+    assert seen["valid"] > 0 and seen["invalid"] > 0, seen
