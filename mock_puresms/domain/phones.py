@@ -63,7 +63,11 @@ def normalize_phones(values: list[Any], *, e164: bool = False) -> list[str] | No
     if pluses:  # each '+' that starts a number goes; any other fails the digits below
         joined = ("\n" + joined).replace("\n+", "\n")[1:]
     # Of UTF-8, bytes.isdigit accepts exactly 0-9 (and faster than str.isdigit says so).
-    if not joined.encode().translate(None, b"\n").isdigit():
+    try:
+        digits = joined.encode()
+    except UnicodeEncodeError:  # a lone surrogate: not a number, said one by one
+        return None
+    if not digits.translate(None, b"\n").isdigit():
         return None
     phones: list[str] = joined.split("\n") if pluses else values
     lengths = set(map(len, phones))

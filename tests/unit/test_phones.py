@@ -192,6 +192,7 @@ def test_a_column_of_phones_is_read_as_each_phone_is() -> None:
     @example(["+1234567890123456"], True)
     @example(["123456"], False)
     @example(["٣٣٣٣٣٣٣٣"], False)
+    @example(["4477009001", "\ud800"], False)  # a lone surrogate: not UTF-8 at all
     def check(values: list[object], e164: bool) -> None:
         read = normalize_phones(values, e164=e164)
         assert read == one_by_one(values, e164)
