@@ -23,20 +23,20 @@ class FlexibleRoute(Route):
     def __init__(self, path: str, handlers: Mapping[str, Endpoint]) -> None:
         by_method = {method.upper(): handler for method, handler in handlers.items()}
 
-        async def dispatch(request: Request) -> Response:
+        def handler_for(method: str) -> Endpoint:
             # Starlette answers HEAD wherever GET is allowed.
-            method = "GET" if request.method == "HEAD" else request.method
-            return await by_method[method](request)
+            return by_method["GET" if method == "HEAD" else method]
+
+        async def dispatch(request: Request) -> Response:
+            return await handler_for(request.method)(request)
 
         super().__init__(path, dispatch, methods=list(by_method))
 
         async def app(scope: Scope, receive: Receive, send: Send) -> None:
-            # Starlette's ``request_response`` also maps the handler's exceptions to
-            # responses, as ``ExceptionMiddleware`` does a layer up with the same
-            # handlers: left to that layer, a request skips one wrapper and its closures.
-            method = scope["method"]
-            handler = by_method["GET" if method == "HEAD" else method]
-            response = await handler(Request(scope, receive, send))
+            # Starlette's ``request_response`` would also map the handler's exceptions
+            # to responses, which ``RequestIdMiddleware`` does with the same handlers:
+            # left to it, a request skips one wrapper and its closures.
+            response = await handler_for(scope["method"])(Request(scope, receive, send))
             await response(scope, receive, send)
 
         self.app = app
