@@ -121,3 +121,36 @@ def test_connections_over_the_limit_get_a_503_at_once(tmp_path: Path) -> None:
 
     assert refused.startswith(b"HTTP/1.1 503 "), refused
     assert b"connection: close" in refused.lower()
+
+
+def test_a_busy_connection_and_a_slow_answer_are_not_cut(tmp_path: Path) -> None:
+    # The timeouts are a sweep of the connections' waits: a request the mock takes long
+    # to answer, and a kept-alive connection in use for longer than the limits, are no
+    # wait of the client's.
+    limits = ("--header-timeout", "1", "--body-timeout", "1")
+    with (
+        serving(tmp_path, *limits) as served,
+        httpx.Client(base_url=served.base_url, trust_env=False, timeout=10) as client,
+    ):
+        fault = {"method": "POST", "path": "/v1/Sms/Send", "delayMs": 2500, "times": 1}
+        assert client.post("/_mock/faults", json=fault).status_code == 200
+        started = time.monotonic()
+        slow = client.post(
+            "/v1/Sms/Send",
+            headers={"X-API-Key": "k"},
+            json={"to": "447700900100", "from": "Acme", "content": "Hi"},
+        )
+        took = time.monotonic() - started
+        statuses = []
+        until = time.monotonic() + 2.5
+        while time.monotonic() < until:
+            statuses.append(client.get("/_mock/health").status_code)
+            time.sleep(0.3)
+        time.sleep(2)  # idle between requests: uvicorn's keep-alive timeout (5 s) applies
+        statuses.append(client.get("/_mock/health").status_code)
+    log = served.stderr.read_text()
+
+    assert "closed a connection" not in log, log
+    assert slow.status_code == 200, slow.text
+    assert took >= 2.4
+    assert len(statuses) >= 8 and set(statuses) == {200}
