@@ -9,9 +9,12 @@ and the spread (min-max) is printed beside it.
 
 - request rates and latency: ``wrk`` (one thread: the client shares the two cores) with
   ``wrk/post.lua`` posting a prepared body;
-- one big request (the 15,000-message bulk): a raw-socket timer, while a probe on a
-  second connection asks ``/_mock/health`` again and again: its slowest answer is the
-  longest the event loop was held;
+- one big request (the 15,000-message bulk): a raw-socket timer; then more bulks, each
+  while a probe on a second connection asks ``/_mock/health`` again and again: its
+  slowest answer is the longest the event loop was held (apart from the timed bulks,
+  whose time the probes the loop answers between phases would lengthen);
+- ``bench_bulk_floor.py`` beside it: the least work any SendBulk handler can do, as a
+  ratio to the same ceiling, in process;
 - memory: RSS growth per stored message of a fresh mock, after single sends and after
   bulks, once their lifecycles have run out;
 - the throughput of a mock already holding 1,000,000 messages against a fresh one.
