@@ -13,7 +13,7 @@ import asyncio
 
 PAUSE_FROM = 1_000
 """Messages in a request from which its handler pauses between phases: a smaller send's
-phases are short, and a pause costs a pass of the event loop."""
+phases are short, and a pause costs ``LOOP_PASSES`` passes of the event loop."""
 
 
 LOOP_PASSES = 3

@@ -4,11 +4,12 @@ phase before it be answered before the next phase starts, not only be started.""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 
 from mock_puresms.web.pacing import PAUSE_FROM, between_phases, pause
 
 
-async def _order_of_events(paused: object) -> list[str]:
+async def _order_of_events(paused: Awaitable[None]) -> list[str]:
     order: list[str] = []
     loop = asyncio.get_running_loop()
     started: list[asyncio.Task[None]] = []
@@ -20,7 +21,7 @@ async def _order_of_events(paused: object) -> list[str]:
         started.append(loop.create_task(answer_probe()))
 
     async def long_request() -> None:
-        await paused  # type: ignore[misc]
+        await paused
         order.append("next phase")
 
     request = loop.create_task(long_request())
